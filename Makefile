@@ -1,0 +1,57 @@
+# custctl: build, demo, test, bench, fmt, lint, install.
+SWIFT ?= swift
+PREFIX ?= /usr/local
+APT_PACKAGES := libsqlite3-dev libcrypt-dev sqlite3
+BIN := .build/debug/custctl
+
+.PHONY: all build release demo test test-long bench fmt lint install deps man completions clean
+
+all: build
+
+# Installs the system packages the build and tests need, when run as root and they are missing.
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else echo "missing packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build -c release
+
+demo: build
+	@scripts/demo.sh $(BIN)
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: release
+	@scripts/bench.sh
+
+fmt:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 .build/release/custctl $(DESTDIR)$(PREFIX)/bin/custctl
+
+completions: build
+	@mkdir -p .build/completions
+	$(BIN) --generate-completion-script bash > .build/completions/custctl.bash
+	$(BIN) --generate-completion-script zsh > .build/completions/_custctl
+	$(BIN) --generate-completion-script fish > .build/completions/custctl.fish
+	@echo "completions in .build/completions"
+
+man: deps
+	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --output-directory .build/man
+	@echo "man page in .build/man"
+
+clean:
+	rm -rf .build

@@ -1,0 +1,47 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "custctl",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "custctl", targets: ["custctl"]),
+        .library(name: "CustomerKit", targets: ["CustomerKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CCrypt",
+            pkgConfig: "libxcrypt",
+            providers: [.apt(["libcrypt-dev"])]
+        ),
+        .target(
+            name: "CustomerKit",
+            dependencies: [
+                "CCrypt",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "custctl",
+            dependencies: [
+                "CustomerKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(
+            name: "CustomerKitTests",
+            dependencies: [
+                "CustomerKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "custctlTests",
+            dependencies: ["custctl"]
+        ),
+    ]
+)

@@ -1,0 +1,322 @@
+import Foundation
+import GRDB
+
+/// The environment a database is marked with; destructive commands refuse `production`.
+public enum DatabaseEnvironment: String, CaseIterable, Sendable {
+    case production, staging, development, test
+}
+
+/// What kind of database a file holds.
+public enum DatabaseLayout: String, Sendable {
+    /// No tables at all: a new database.
+    case empty
+    /// custctl's schema (possibly with pending migrations).
+    case custctl
+    /// The pre-consolidation layout (SPEC section 6).
+    case legacy
+    /// Tables of some other application and no custctl bookkeeping.
+    case foreign
+}
+
+/// The schema state of a database.
+public struct MigrationStatus: Sendable, Equatable {
+    /// What kind of database this is.
+    public let layout: DatabaseLayout
+    /// Migrations applied, in the order they were applied.
+    public let applied: [String]
+    /// Migrations this binary knows and the database lacks, in order.
+    public let pending: [String]
+    /// Applied migrations this binary does not know (the database is newer).
+    public let unknown: [String]
+    /// The environment mark; nil before custctl's bookkeeping exists.
+    public let environment: DatabaseEnvironment?
+}
+
+/// What `migrate` did (or, on a dry run, would do).
+public struct MigrationRun: Sendable, Equatable {
+    /// The migrations applied (or that would be), in order.
+    public let applied: [String]
+    /// The backup written before the change, if any.
+    public let backupPath: String?
+    /// The environment mark after the run.
+    public let environment: DatabaseEnvironment?
+    /// True when nothing was changed on purpose.
+    public let dryRun: Bool
+}
+
+/// How far `migrate rollback` goes.
+public enum RollbackTarget: Sendable, Equatable {
+    /// Revert the newest N migrations.
+    case steps(Int)
+    /// Revert every migration applied after the named one.
+    case to(String)
+    /// Revert everything and remove custctl's bookkeeping.
+    case all
+}
+
+/// What `migrate rollback` did (or would do).
+public struct RollbackRun: Sendable, Equatable {
+    /// The migrations reverted, newest first.
+    public let reverted: [String]
+    /// The backup written before the change, if any.
+    public let backupPath: String?
+    /// True when nothing was changed on purpose.
+    public let dryRun: Bool
+}
+
+/// Errors of the `migrate` command family.
+public enum MigrationError: DomainError, Equatable {
+    /// `--to NAME` names no applied migration.
+    case unknownMigration(String)
+    /// The database holds migrations this binary cannot revert.
+    case cannotRevertUnknown([String])
+    /// The database has the legacy layout, which this version cannot consolidate yet.
+    case legacyConsolidationUnavailable
+
+    public var kind: FailureKind {
+        switch self {
+        case .unknownMigration: return .usage
+        case .cannotRevertUnknown, .legacyConsolidationUnavailable: return .configuration
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .unknownMigration: return "unknown_migration"
+        case .cannotRevertUnknown: return "database_newer"
+        case .legacyConsolidationUnavailable: return "legacy_layout"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .unknownMigration(let name):
+            return "no applied migration is named '\(name)'; see 'custctl migrate status'"
+        case .cannotRevertUnknown(let names):
+            return "cannot roll back migrations this custctl does not know (\(names.joined(separator: ", "))); "
+                + "use the newer custctl that applied them"
+        case .legacyConsolidationUnavailable:
+            return "database has the legacy (pre-consolidation) layout, which this custctl cannot consolidate; "
+                + "upgrade custctl"
+        }
+    }
+}
+
+extension Store {
+    static let legacyTables: Set<String> = ["users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts"]
+
+    /// Reads the schema state without changing anything.
+    public func migrationStatus() throws -> MigrationStatus {
+        try read { db in try Store.status(db) }
+    }
+
+    /// The environment mark (a database without bookkeeping counts as `development`).
+    public func environment() throws -> DatabaseEnvironment {
+        try migrationStatus().environment ?? .development
+    }
+
+    /// Throws `productionRefused` when the database is marked production.
+    public func refuseProduction(_ operation: String) throws {
+        if try environment() == .production {
+            throw StoreError.productionRefused(operation: operation)
+        }
+    }
+
+    static func status(_ db: Database) throws -> MigrationStatus {
+        let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"))
+        let layout: DatabaseLayout
+        if tables.contains("custctl_migrations") {
+            layout = .custctl
+        } else if tables.isEmpty {
+            layout = .empty
+        } else if !tables.isDisjoint(with: legacyTables) {
+            layout = .legacy
+        } else {
+            layout = .foreign
+        }
+        var applied: [String] = []
+        var environment: DatabaseEnvironment?
+        if layout == .custctl {
+            applied = try String.fetchAll(db, sql: "SELECT name FROM custctl_migrations ORDER BY rowid")
+            if tables.contains("custctl_settings") {
+                let mark = try String.fetchOne(db, sql: "SELECT value FROM custctl_settings WHERE key = 'environment'")
+                environment = mark.flatMap(DatabaseEnvironment.init(rawValue:)) ?? .development
+            }
+        }
+        let known = Set(Migrations.all.map(\.name))
+        let appliedSet = Set(applied)
+        return MigrationStatus(
+            layout: layout,
+            applied: applied,
+            pending: Migrations.all.map(\.name).filter { !appliedSet.contains($0) },
+            unknown: applied.filter { !known.contains($0) },
+            environment: environment)
+    }
+
+    /// Lets an ordinary command go ahead only on a current schema; a new database gets its schema
+    /// here, once, whatever the number of processes racing to create it.
+    func ensureCurrentSchema() throws {
+        var status = try migrationStatus()
+        if status.layout == .empty {
+            try withSchemaLock {
+                status = try migrationStatus()
+                if status.layout == .empty {
+                    try createSchema()
+                    status = try migrationStatus()
+                }
+            }
+        }
+        switch status.layout {
+        case .legacy: throw StoreError.legacyLayout
+        case .empty, .foreign: throw StoreError.migrationsPending(Migrations.all.map(\.name))
+        case .custctl: break
+        }
+        if !status.unknown.isEmpty { throw StoreError.newerSchema(status.unknown) }
+        if !status.pending.isEmpty { throw StoreError.migrationsPending(status.pending) }
+    }
+
+    /// Creates bookkeeping and every migration in one transaction (a new database is all or nothing).
+    func createSchema() throws {
+        try write { db in
+            for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
+            for migration in Migrations.all { try Store.apply(migration, in: db, at: now) }
+        }
+    }
+
+    private static func apply(_ migration: Migration, in db: Database, at instant: Date) throws {
+        for sql in migration.up { try db.execute(sql: sql) }
+        try db.execute(
+            sql: "INSERT INTO custctl_migrations (name, applied_at) VALUES (?, ?)",
+            arguments: [migration.name, Timestamp.string(from: instant)])
+    }
+
+    /// Applies every pending migration, each in its own transaction, after a backup of a database
+    /// that holds data; `progress` hears each name as it is applied.
+    public func migrate(
+        dryRun: Bool = false, backup: Bool = true, mark: DatabaseEnvironment? = nil,
+        progress: (String) -> Void = { _ in }
+    ) throws -> MigrationRun {
+        try withSchemaLock {
+            let status = try migrationStatus()
+            if status.layout == .legacy { throw MigrationError.legacyConsolidationUnavailable }
+            if !status.unknown.isEmpty { throw StoreError.newerSchema(status.unknown) }
+            let pending = Migrations.all.filter { status.pending.contains($0.name) }
+            let changes = !pending.isEmpty || (mark != nil && mark != status.environment)
+            if dryRun || !changes {
+                return MigrationRun(
+                    applied: pending.map(\.name), backupPath: nil,
+                    environment: mark ?? status.environment, dryRun: dryRun)
+            }
+            let backupPath = backup ? try backupIfHoldsData() : nil
+            try write { db in
+                for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
+            }
+            for migration in pending {
+                try write { db in try Store.apply(migration, in: db, at: now) }
+                progress(migration.name)
+            }
+            if let mark {
+                try write { db in
+                    try db.execute(
+                        sql: "UPDATE custctl_settings SET value = ? WHERE key = 'environment'",
+                        arguments: [mark.rawValue])
+                }
+            }
+            return MigrationRun(
+                applied: pending.map(\.name), backupPath: backupPath,
+                environment: try environment(), dryRun: false)
+        }
+    }
+
+    /// Reverts migrations newest first, each in its own transaction; `.all` also removes custctl's
+    /// bookkeeping so no custctl table is left. Refused on a production database.
+    public func rollback(
+        _ target: RollbackTarget, dryRun: Bool = false, backup: Bool = true,
+        progress: (String) -> Void = { _ in }
+    ) throws -> RollbackRun {
+        try withSchemaLock {
+            let status = try migrationStatus()
+            if status.layout == .legacy { throw StoreError.legacyLayout }
+            if status.layout != .custctl {
+                return RollbackRun(reverted: [], backupPath: nil, dryRun: dryRun)
+            }
+            let newestFirst = Array(status.applied.reversed())
+            let toRevert: [String]
+            switch target {
+            case .steps(let count):
+                toRevert = Array(newestFirst.prefix(max(0, count)))
+            case .to(let name):
+                guard let index = newestFirst.firstIndex(of: name) else { throw MigrationError.unknownMigration(name) }
+                toRevert = Array(newestFirst[..<index])
+            case .all:
+                toRevert = newestFirst
+            }
+            let unknown = toRevert.filter { status.unknown.contains($0) }
+            if !unknown.isEmpty { throw MigrationError.cannotRevertUnknown(unknown) }
+            if dryRun || (toRevert.isEmpty && target != .all) {
+                return RollbackRun(reverted: toRevert, backupPath: nil, dryRun: dryRun)
+            }
+            try refuseProduction("roll back migrations")
+            let backupPath = backup ? try backupIfHoldsData() : nil
+            let byName = Dictionary(uniqueKeysWithValues: Migrations.all.map { ($0.name, $0) })
+            for name in toRevert {
+                guard let migration = byName[name] else { continue }
+                try write { db in
+                    for sql in migration.down { try db.execute(sql: sql) }
+                    try db.execute(sql: "DELETE FROM custctl_migrations WHERE name = ?", arguments: [name])
+                }
+                progress(name)
+            }
+            if target == .all {
+                try write { db in
+                    for table in Migrations.bookkeepingTables {
+                        try db.execute(sql: "DROP TABLE IF EXISTS " + table.quotedDatabaseIdentifier)
+                    }
+                }
+            }
+            return RollbackRun(reverted: toRevert, backupPath: backupPath, dryRun: false)
+        }
+    }
+
+    /// Runs `body` holding the schema lock (no lock is needed for an in-memory database).
+    func withSchemaLock<T>(_ body: () throws -> T) throws -> T {
+        guard let path else { return try body() }
+        let lock = try SchemaLock(databasePath: path, timeout: options.busyTimeout)
+        defer { withExtendedLifetime(lock) {} }
+        return try body()
+    }
+
+    /// Writes a consistent copy next to the database (mode 0600) when any table holds a row.
+    func backupIfHoldsData() throws -> String? {
+        guard let path else { return nil }
+        let holdsData = try read { db -> Bool in
+            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+            for table in tables where !Migrations.bookkeepingTables.contains(table) {
+                let probe = "SELECT EXISTS (SELECT 1 FROM " + table.quotedDatabaseIdentifier + ")"
+                if try Bool.fetchOne(db, sql: probe) == true { return true }
+            }
+            return false
+        }
+        guard holdsData else { return nil }
+        return try backup(nextTo: path)
+    }
+
+    /// Copies the database with `VACUUM INTO` to `<path>.backup-<UTC time>` created 0600.
+    public func backup(nextTo path: String) throws -> String {
+        let stamp = Timestamp.string(from: now).filter { $0.isNumber || $0 == "T" }.prefix(15)
+        var candidate = "\(path).backup-\(stamp)Z"
+        var attempt = 1
+        while FileManager.default.fileExists(atPath: candidate) {
+            attempt += 1
+            candidate = "\(path).backup-\(stamp)Z-\(attempt)"
+        }
+        try DatabaseFile.createExclusive(candidate)
+        do {
+            try withoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [candidate]) }
+        } catch {
+            unlink(candidate)
+            throw error
+        }
+        return candidate
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+
+/// How a store is opened; the executable fills it from flags and the environment.
+public struct StoreOptions: Sendable {
+    /// How long to wait for another process's lock before giving up (exit 75).
+    public var busyTimeout: TimeInterval
+    /// Where the core reads the time.
+    public var clock: WallClock
+
+    /// Options with the SPEC defaults: a 5 second busy timeout and the system clock.
+    public init(busyTimeout: TimeInterval = 5, clock: WallClock = .system) {
+        self.busyTimeout = busyTimeout
+        self.clock = clock
+    }
+}
+
+/// The one place that talks SQL. Commands reach the database only through its methods, which take
+/// and return domain values, so a second backend can implement the same surface later.
+public final class Store: Sendable {
+    let writer: any DatabaseWriter
+    /// The database file, or nil for an in-memory store.
+    public let path: String?
+    let options: StoreOptions
+
+    init(writer: any DatabaseWriter, path: String?, options: StoreOptions) {
+        self.writer = writer
+        self.path = path
+        self.options = options
+    }
+
+    /// The time as the injected clock tells it.
+    var now: Date { options.clock.now }
+
+    /// Opens the database for an ordinary command: a missing file is created (mode 0600) and
+    /// migrated; a database with pending, newer or legacy schema is refused.
+    public static func open(path: String, options: StoreOptions = StoreOptions()) throws -> Store {
+        let store = try openFile(path: path, options: options)
+        try store.ensureCurrentSchema()
+        return store
+    }
+
+    /// Opens the database as it is, for `migrate`: no schema checks.
+    public static func openForMaintenance(path: String, options: StoreOptions = StoreOptions()) throws -> Store {
+        try openFile(path: path, options: options)
+    }
+
+    /// A fresh, fully migrated in-memory database (unit tests).
+    public static func inMemory(options: StoreOptions = StoreOptions()) throws -> Store {
+        let queue = try DatabaseQueue(configuration: makeConfiguration(options, wal: false))
+        let store = Store(writer: queue, path: nil, options: options)
+        try store.createSchema()
+        return store
+    }
+
+    private static func openFile(path: String, options: StoreOptions) throws -> Store {
+        try DatabaseFile.prepare(path)
+        return try mapErrors(path: path, busyTimeout: options.busyTimeout) {
+            let queue = try DatabaseQueue(path: path, configuration: makeConfiguration(options, wal: true))
+            return Store(writer: queue, path: path, options: options)
+        }
+    }
+
+    private static func makeConfiguration(_ options: StoreOptions, wal: Bool) -> Configuration {
+        var config = Configuration()
+        config.busyMode = .timeout(options.busyTimeout)
+        config.foreignKeysEnabled = true
+        config.label = "custctl"
+        config.prepareDatabase { db in
+            if wal {
+                // WAL is persistent in the file; asking again is a no-op once set. GRDB's own WAL
+                // set-up is not used because it writes to the file on every open.
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+            // Every committed change survives a power cut, not only a process crash.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        return config
+    }
+
+    // MARK: - Access with error mapping
+
+    /// Runs `body` in an IMMEDIATE write transaction, mapping SQLite failures to domain errors.
+    func write<T>(_ body: (Database) throws -> T) throws -> T {
+        try mapErrors {
+            try writer.writeWithoutTransaction { db in
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                guard let result else { throw StoreError.sqlite("transaction produced no result") }
+                return result
+            }
+        }
+    }
+
+    /// Runs `body` in a read transaction, mapping SQLite failures to domain errors.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try mapErrors { try writer.read(body) }
+    }
+
+    /// Runs `body` outside any transaction (VACUUM INTO, schema set-up in steps).
+    func withoutTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+        try mapErrors { try writer.writeWithoutTransaction(body) }
+    }
+
+    func mapErrors<T>(_ body: () throws -> T) throws -> T {
+        try Store.mapErrors(path: path ?? ":memory:", busyTimeout: options.busyTimeout, body)
+    }
+
+    static func mapErrors<T>(path: String, busyTimeout: TimeInterval, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError {
+            throw translate(error, path: path, busyTimeout: busyTimeout)
+        }
+    }
+
+    static func translate(_ error: DatabaseError, path: String, busyTimeout: TimeInterval) -> Error {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return StoreError.busy(seconds: busyTimeout)
+        case .SQLITE_NOTADB:
+            return StoreError.unusable(path: path, reason: "not an SQLite database")
+        case .SQLITE_CORRUPT:
+            return StoreError.unusable(path: path, reason: "database is corrupt (run 'custctl doctor')")
+        case .SQLITE_IOERR, .SQLITE_FULL:
+            return StoreError.unusable(path: path, reason: "I/O error: \(error.message ?? "unknown")")
+        case .SQLITE_CANTOPEN:
+            return StoreError.unusable(path: path, reason: "cannot open the file (missing folder or no permission)")
+        case .SQLITE_PERM, .SQLITE_READONLY, .SQLITE_AUTH:
+            return StoreError.unusable(path: path, reason: "no permission to write: \(error.message ?? "read-only")")
+        default:
+            return StoreError.sqlite(error.message ?? "\(error.resultCode)")
+        }
+    }
+}

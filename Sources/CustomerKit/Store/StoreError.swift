@@ -1,0 +1,77 @@
+import Foundation
+
+/// Failures of the database itself, before any business rule is involved.
+public enum StoreError: DomainError, Equatable {
+    /// The file cannot be opened or used (not SQLite, corrupt, I/O error, permissions).
+    case unusable(path: String, reason: String)
+    /// The database stayed locked by another process past the busy timeout.
+    case busy(seconds: Double)
+    /// The database has migrations this binary has not applied yet.
+    case migrationsPending([String])
+    /// The database was migrated by a newer custctl (names this binary does not know).
+    case newerSchema([String])
+    /// The database still has the pre-consolidation (legacy) layout.
+    case legacyLayout
+    /// A destructive operation was asked of a database marked production.
+    case productionRefused(operation: String)
+    /// SQLite reported something unexpected.
+    case sqlite(String)
+
+    public var kind: FailureKind {
+        switch self {
+        case .unusable: return .databaseUnusable
+        case .busy: return .tryLater
+        case .migrationsPending, .newerSchema, .legacyLayout, .productionRefused: return .configuration
+        case .sqlite: return .other
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .unusable: return "database_unusable"
+        case .busy: return "database_busy"
+        case .migrationsPending: return "migrations_pending"
+        case .newerSchema: return "database_newer"
+        case .legacyLayout: return "legacy_layout"
+        case .productionRefused: return "production_database"
+        case .sqlite: return "database_error"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case let .unusable(path, reason):
+            return "cannot use database \(path): \(reason)"
+        case let .busy(seconds):
+            return "database is busy (locked by another process for more than \(Self.format(seconds)) s); "
+                + "try again, or raise --busy-timeout"
+        case let .migrationsPending(names):
+            return "database has \(names.count) pending migration(s) (\(names.joined(separator: ", "))); "
+                + "run 'custctl migrate' first"
+        case let .newerSchema(names):
+            return "database was migrated by a newer custctl (unknown migrations: \(names.joined(separator: ", "))); "
+                + "upgrade custctl"
+        case .legacyLayout:
+            return "database has the legacy (pre-consolidation) layout; run 'custctl migrate' to consolidate it "
+                + "(a backup is written first)"
+        case let .productionRefused(operation):
+            return "refusing to \(operation) on a database marked production; "
+                + "mark it otherwise with 'custctl migrate --mark staging' if you really mean it"
+        case let .sqlite(message):
+            return "database error: \(message)"
+        }
+    }
+
+    public var details: [(String, JSONValue)] {
+        switch self {
+        case let .migrationsPending(names), let .newerSchema(names):
+            return [("migrations", .array(names.map(JSONValue.string)))]
+        default:
+            return []
+        }
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
+    }
+}

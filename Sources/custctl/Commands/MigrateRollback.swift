@@ -1,0 +1,72 @@
+import ArgumentParser
+import CustomerKit
+
+/// `custctl migrate rollback [--steps N | --to NAME | --all]`.
+struct MigrateRollback: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rollback",
+        abstract: "Revert migrations, newest first (one step unless told otherwise).",
+        discussion: """
+            Refused on a database marked production. A backup copy is written first unless --no-backup. \
+            --all leaves no custctl table behind.
+
+            Example:
+              custctl migrate rollback --to 003_create_forge_accounts
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Revert the newest N migrations.")
+    var steps: Int?
+
+    @Option(help: ArgumentHelp("Revert every migration applied after NAME.", valueName: "name"))
+    var to: String?
+
+    @Flag(help: "Revert every migration and remove custctl's bookkeeping.")
+    var all = false
+
+    @Flag(help: "Print what would be reverted and change nothing.")
+    var dryRun = false
+
+    @Flag(help: "Do not write a backup copy first.")
+    var noBackup = false
+
+    func validate() throws {
+        let chosen = [steps != nil, to != nil, all].filter { $0 }.count
+        guard chosen <= 1 else { throw ValidationError("use only one of --steps, --to and --all") }
+        if let steps, steps < 1 { throw ValidationError("--steps must be 1 or more") }
+    }
+
+    func run() throws {
+        let output = global.output
+        let target: RollbackTarget = all ? .all : to.map(RollbackTarget.to) ?? .steps(steps ?? 1)
+        let store = try global.openStoreForMaintenance()
+        let run = try store.rollback(target, dryRun: dryRun, backup: !noBackup) { name in
+            output.note("reverted \(name)")
+        }
+        output.result(run.json) {
+            var lines: [String] = []
+            if let backup = run.backupPath { lines.append("backup written to \(backup)") }
+            if run.reverted.isEmpty {
+                lines.append("nothing to roll back")
+            } else if run.dryRun {
+                lines.append("would revert:")
+                lines += run.reverted.map { "  \($0)" }
+            } else {
+                lines.append("reverted \(run.reverted.count) migration(s)")
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}
+
+extension RollbackRun {
+    var json: JSONValue {
+        .object([
+            ("reverted", .array(reverted.map(JSONValue.string))),
+            ("dry_run", .bool(dryRun)),
+            ("backup", .optional(backupPath)),
+        ])
+    }
+}

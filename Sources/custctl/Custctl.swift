@@ -1,0 +1,38 @@
+import ArgumentParser
+import CustomerKit
+import Foundation
+
+/// The custctl executable: parses, calls one core function per command, renders the result.
+@main
+struct Custctl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "custctl",
+        abstract: "Administer customer accounts kept in one consolidated SQLite record.",
+        discussion: """
+            Every command takes --database PATH (or $CUSTCTL_DATABASE; default ./custctl.db), --json, \
+            --quiet, --verbose and --busy-timeout SECONDS, before or after the subcommand name.
+
+            Example:
+              custctl migrate status --database dev.db
+            """,
+        version: custctlVersion,
+        subcommands: [Migrate.self, CustomerCommand.self]
+    )
+
+    static func main() {
+        let arguments = GlobalOptions.hoist(Array(CommandLine.arguments.dropFirst()))
+        let beforeSeparator = arguments.prefix { $0 != "--" }
+        if beforeSeparator.contains("--version") {
+            print(custctlVersion)
+            Foundation.exit(0)
+        }
+        let json = beforeSeparator.contains("--json")
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+            Foundation.exit(0)
+        } catch {
+            Foundation.exit(ExitStatus.report(error, json: json))
+        }
+    }
+}

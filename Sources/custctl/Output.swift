@@ -1,0 +1,76 @@
+import CustomerKit
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes data to standard output and diagnostics to standard error, as text or JSON.
+struct Output {
+    let json: Bool
+    let quiet: Bool
+    let verbose: Bool
+
+    /// Prints a command's result: `object` with `--json`, else `human` (nothing when empty).
+    func result(_ object: JSONValue, human: () -> String) {
+        if json {
+            Output.write(object.serialized + "\n", to: .stdout)
+        } else {
+            let text = human()
+            if !text.isEmpty { Output.write(text.hasSuffix("\n") ? text : text + "\n", to: .stdout) }
+        }
+    }
+
+
+    /// A progress or status note on standard error (silenced by `--quiet` and `--json`).
+    func note(_ text: String) {
+        guard !quiet, !json else { return }
+        Output.write(text + "\n", to: .stderr)
+    }
+
+    /// A diagnostic for `--verbose`.
+    func debug(_ text: String) {
+        guard verbose else { return }
+        Output.write("custctl: " + text + "\n", to: .stderr)
+    }
+
+    /// The two streams a command writes to.
+    enum Stream: Int32 {
+        case stdout = 1
+        case stderr = 2
+    }
+
+    static func write(_ text: String, to stream: Stream) {
+        let bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.write(stream.rawValue, base + offset, buffer.count - offset)
+            }
+            if written < 0 && errno == EINTR { continue }
+            guard written > 0 else { return }  // a closed pipe: nothing more to say
+            offset += written
+        }
+    }
+
+    /// True when colour may be used on standard error.
+    static var colourOnStderr: Bool {
+        isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+    }
+
+    /// Pads columns for a human table.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        var widths = header.map(\.count)
+        for row in rows {
+            for (index, cell) in row.enumerated() where index < widths.count {
+                widths[index] = max(widths[index], cell.count)
+            }
+        }
+        func line(_ cells: [String]) -> String {
+            cells.enumerated().map { index, cell in
+                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+        }
+        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+}
