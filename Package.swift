@@ -41,7 +41,7 @@ let package = Package(
         ),
         .testTarget(
             name: "custctlTests",
-            dependencies: ["custctl"]
+            dependencies: []
         ),
     ]
 )

@@ -32,6 +32,15 @@ public struct EmailAddress: Sendable, Equatable, Hashable {
         self.normalized = composed.lowercased()
     }
 
+    /// Two addresses are the same customer when their normalised forms are equal.
+    public static func == (lhs: EmailAddress, rhs: EmailAddress) -> Bool {
+        lhs.normalized == rhs.normalized
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(normalized)
+    }
+
     /// The part before the `@`, normalised (the password policy keeps it out of passwords).
     public var localPart: String {
         String(normalized[..<(normalized.firstIndex(of: "@") ?? normalized.endIndex)])

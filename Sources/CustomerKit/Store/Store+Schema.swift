@@ -177,9 +177,10 @@ extension Store {
 
     /// Creates bookkeeping and every migration in one transaction (a new database is all or nothing).
     func createSchema() throws {
+        let instant = now
         try write { db in
             for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
-            for migration in Migrations.all { try Store.apply(migration, in: db, at: now) }
+            for migration in Migrations.all { try Store.apply(migration, in: db, at: instant) }
         }
     }
 
@@ -237,9 +238,6 @@ extension Store {
         try withSchemaLock {
             let status = try migrationStatus()
             if status.layout == .legacy { throw StoreError.legacyLayout }
-            if status.layout != .custctl {
-                return RollbackRun(reverted: [], backupPath: nil, dryRun: dryRun)
-            }
             let newestFirst = Array(status.applied.reversed())
             let toRevert: [String]
             switch target {
@@ -253,7 +251,7 @@ extension Store {
             }
             let unknown = toRevert.filter { status.unknown.contains($0) }
             if !unknown.isEmpty { throw MigrationError.cannotRevertUnknown(unknown) }
-            if dryRun || (toRevert.isEmpty && target != .all) {
+            if dryRun || status.layout != .custctl || (toRevert.isEmpty && target != .all) {
                 return RollbackRun(reverted: toRevert, backupPath: nil, dryRun: dryRun)
             }
             try refuseProduction("roll back migrations")

@@ -1,0 +1,138 @@
+import Foundation
+import Testing
+
+/// What one run of the built binary did.
+struct RunResult: Sendable {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    /// Standard output's lines, each decoded as a JSON object (JSON Lines).
+    func jsonLines() throws -> [[String: Any]] {
+        try stdout.split(separator: "\n").map { line in
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+            guard let dictionary = object as? [String: Any] else { throw CLIError.notAnObject(String(line)) }
+            return dictionary
+        }
+    }
+
+    /// Standard output as one JSON object.
+    func json() throws -> [String: Any] {
+        let lines = try jsonLines()
+        guard lines.count == 1, let only = lines.first else { throw CLIError.notAnObject(stdout) }
+        return only
+    }
+
+    /// Standard error as one JSON error object (`--json` failures).
+    func jsonError() throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(stderr.utf8))
+        guard let dictionary = object as? [String: Any] else { throw CLIError.notAnObject(stderr) }
+        return dictionary
+    }
+}
+
+enum CLIError: Error {
+    case notAnObject(String)
+    case binaryMissing(String)
+}
+
+/// Runs the built `custctl` in a temporary folder of its own.
+struct CLI: Sendable {
+    /// The folder the commands run in (their working directory); removed by `cleanUp`.
+    let directory: URL
+
+    /// The default database path inside `directory`.
+    var database: String { directory.appendingPathComponent("custctl.db").path }
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("custctl-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    }
+
+    func cleanUp() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    /// The binary under test: `$CUSTCTL_BIN`, else the package's debug build.
+    static let binary: String = {
+        if let path = ProcessInfo.processInfo.environment["CUSTCTL_BIN"] { return path }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/custctl").path
+    }()
+
+    /// Runs `custctl ARGS` with `stdin` as standard input and `environment` added.
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> RunResult {
+        try start(arguments, stdin: stdin, environment: environment).wait()
+    }
+
+    /// Starts `custctl ARGS` without waiting.
+    func start(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Running {
+        guard FileManager.default.isExecutableFile(atPath: CLI.binary) else { throw CLIError.binaryMissing(CLI.binary) }
+        let id = UUID().uuidString
+        let outURL = directory.appendingPathComponent(".out-\(id)")
+        let errURL = directory.appendingPathComponent(".err-\(id)")
+        FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env["CUSTCTL_DATABASE"] = nil
+        env["CUSTCTL_BUSY_TIMEOUT"] = nil
+        env["NO_COLOR"] = "1"
+        env["CUSTCTL_BCRYPT_COST"] = "4"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try input.fileHandleForWriting.close()
+        return Running(process: process, outURL: outURL, errURL: errURL)
+    }
+
+    /// Starts `count` processes at once (argument lists from `arguments(i)`) and waits for all.
+    func runConcurrently(_ count: Int, stdin: String? = nil, _ arguments: (Int) -> [String]) throws -> [RunResult] {
+        let running = try (0..<count).map { try start(arguments($0), stdin: stdin) }
+        return try running.map { try $0.wait() }
+    }
+
+    /// Runs the `sqlite3` shell on the database (test set-up and inspection only).
+    func sqlite(_ sql: String, database: String? = nil) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [database ?? self.database, sql]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "sqlite3 failed on: \(sql)")
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// File mode bits (e.g. 0o600) of a path.
+    func mode(_ path: String) throws -> Int {
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
+    }
+}
+
+/// A started process.
+struct Running {
+    let process: Process
+    let outURL: URL
+    let errURL: URL
+
+    func wait() throws -> RunResult {
+        process.waitUntilExit()
+        let out = try String(contentsOf: outURL, encoding: .utf8)
+        let err = try String(contentsOf: errURL, encoding: .utf8)
+        try? FileManager.default.removeItem(at: outURL)
+        try? FileManager.default.removeItem(at: errURL)
+        return RunResult(status: process.terminationStatus, stdout: out, stderr: err)
+    }
+}
