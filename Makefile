@@ -50,7 +50,8 @@ completions: build
 	@echo "completions in .build/completions"
 
 man: deps
-	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --output-directory .build/man
+	@mkdir -p .build/man
+	$(SWIFT) package plugin --allow-writing-to-package-directory generate-manual --output-directory $(CURDIR)/.build/man
 	@echo "man page in .build/man"
 
 clean:
