@@ -16,7 +16,10 @@ struct Custctl: ParsableCommand {
               custctl migrate status --database dev.db
             """,
         version: custctlVersion,
-        subcommands: [Migrate.self, CustomerCommand.self]
+        subcommands: [
+            Migrate.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self, Throttle.self,
+            Audit.self, PasswordCommand.self,
+        ]
     )
 
     static func main() {

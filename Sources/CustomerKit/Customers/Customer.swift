@@ -84,15 +84,86 @@ public enum CustomerReference: Sendable, Equatable {
 public enum CustomerError: DomainError, Equatable {
     /// No customer matches.
     case notFound(String)
+    /// Another customer already has this normalised email.
+    case emailTaken(String)
+    /// A text field is empty, too long or has control characters.
+    case invalidField(field: String, reason: String)
 
-    public var kind: FailureKind { .notFound }
-    public var code: String { "customer_not_found" }
+    public var kind: FailureKind {
+        switch self {
+        case .notFound: return .notFound
+        case .emailTaken: return .conflict
+        case .invalidField: return .invalidData
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .notFound: return "customer_not_found"
+        case .emailTaken: return "email_taken"
+        case .invalidField: return "invalid_field"
+        }
+    }
+
     public var description: String {
         switch self {
         case .notFound(let reference):
             return "no customer \(reference); see 'custctl customer list'"
+        case .emailTaken(let email):
+            return "a customer with email \(email) already exists; see 'custctl customer show \(email)'"
+        case let .invalidField(field, reason):
+            return "invalid \(field): \(reason)"
         }
     }
+}
+
+/// Checks the free-text fields of a customer.
+public enum CustomerFields {
+    /// Names and company names longer than this are refused.
+    public static let maximumLength = 200
+
+    /// A trimmed, NFC, non-empty, single-line text of at most `maximumLength` characters.
+    public static func text(_ value: String, field: String) throws -> String {
+        let cleaned = value.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
+        guard !cleaned.isEmpty else { throw CustomerError.invalidField(field: field, reason: "it is empty") }
+        guard cleaned.count <= maximumLength else {
+            throw CustomerError.invalidField(field: field, reason: "it is longer than \(maximumLength) characters")
+        }
+        if cleaned.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            throw CustomerError.invalidField(field: field, reason: "it contains control characters")
+        }
+        return cleaned
+    }
+}
+
+/// A customer about to be created.
+public struct NewCustomer: Sendable, Equatable {
+    public var email: EmailAddress
+    public var name: String
+    public var companyName: String?
+    public var customerType: CustomerType
+    public var passwordHash: String?
+    /// Where the customer came from (`metadata.source`).
+    public var source: String
+
+    /// Validates the free-text fields.
+    public init(
+        email: EmailAddress, name: String, companyName: String? = nil, customerType: CustomerType = .trial,
+        passwordHash: String? = nil, source: String = "direct"
+    ) throws {
+        self.email = email
+        self.name = try CustomerFields.text(name, field: "name")
+        self.companyName = try companyName.map { try CustomerFields.text($0, field: "company") }
+        self.customerType = customerType
+        self.passwordHash = passwordHash
+        self.source = try CustomerFields.text(source, field: "source")
+    }
+}
+
+/// The result of a staff change: the customer after it, and whether anything changed.
+public struct StaffChange: Sendable, Equatable {
+    public let customer: Customer
+    public let changed: Bool
 }
 
 extension CustomerReference: CustomStringConvertible {

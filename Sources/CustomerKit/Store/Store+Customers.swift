@@ -29,15 +29,6 @@ extension Store {
 
     /// The customer `reference` names, or `CustomerError.notFound`.
     public func customer(_ reference: CustomerReference) throws -> Customer {
-        let found = try read { db -> Customer? in
-            switch reference {
-            case .id(let id):
-                return try Customer.filter(Customer.Columns.id == id).fetchOne(db)
-            case .email(let email):
-                return try Customer.filter(Customer.Columns.emailNormalized == email.normalized).fetchOne(db)
-            }
-        }
-        guard let found else { throw CustomerError.notFound(reference.description) }
-        return found
+        try read { db in try Store.fetchCustomer(db, reference) }
     }
 }

@@ -6,6 +6,8 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case array([JSONValue])
     case object([(String, JSONValue)])
+    /// JSON text that is already valid (for example a column SQLite checks with json_valid).
+    case raw(String)
 
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
@@ -14,6 +16,7 @@ public enum JSONValue: Sendable, Equatable {
         case let (.int(a), .int(b)): return a == b
         case let (.string(a), .string(b)): return a == b
         case let (.array(a), .array(b)): return a == b
+        case let (.raw(a), .raw(b)): return a == b
         case let (.object(a), .object(b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
@@ -42,6 +45,7 @@ public enum JSONValue: Sendable, Equatable {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
         case .int(let i): out += String(i)
+        case .raw(let text): out += text
         case .string(let s): JSONValue.writeString(s, to: &out)
         case .array(let items):
             out += "["

@@ -1,0 +1,41 @@
+import CustomerKit
+import Foundation
+
+/// Configuration read from the environment: the executable's job, so the core stays pure.
+enum Settings {
+    static var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// The bcrypt cost: `CUSTCTL_BCRYPT_COST` (4 to 31), else 12.
+    static func hasher() throws -> PasswordHasher {
+        guard let text = environment["CUSTCTL_BCRYPT_COST"], !text.isEmpty else { return try PasswordHasher() }
+        guard let cost = Int(text), PasswordHasher.costRange.contains(cost) else {
+            throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_BCRYPT_COST", value: text, expected: "a whole number from 4 to 31")
+        }
+        return try PasswordHasher(cost: cost)
+    }
+
+    /// Throttle limits: `CUSTCTL_LOGIN_MAX_ATTEMPTS` and `CUSTCTL_LOGIN_WINDOW_SECONDS`.
+    static func throttle() throws -> ThrottlePolicy {
+        var policy = ThrottlePolicy()
+        if let text = environment["CUSTCTL_LOGIN_MAX_ATTEMPTS"], !text.isEmpty {
+            guard let value = Int(text), value >= 1 else {
+                throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_LOGIN_MAX_ATTEMPTS", value: text, expected: "a whole number, 1 or more")
+            }
+            policy.maxAttempts = value
+        }
+        if let text = environment["CUSTCTL_LOGIN_WINDOW_SECONDS"], !text.isEmpty {
+            guard let value = Double(text), value > 0, value <= ThrottlePolicy.hour else {
+                throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_LOGIN_WINDOW_SECONDS", value: text, expected: "seconds, more than 0 and at most 3600")
+            }
+            policy.window = value
+        }
+        return policy
+    }
+
+    /// The acting user for the audit log: `--actor`, else the OS user.
+    static func actor(_ explicit: String?) -> Actor {
+        if let explicit, !explicit.trimmingCharacters(in: .whitespaces).isEmpty { return Actor(explicit) }
+        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return Actor(String(cString: name)) }
+        return Actor("uid:\(getuid())")
+    }
+}
