@@ -161,6 +161,7 @@ extension Store {
             try withSchemaLock {
                 status = try migrationStatus()
                 if status.layout == .empty {
+                    try enableWAL()
                     try createSchema()
                     status = try migrationStatus()
                 }
@@ -209,6 +210,7 @@ extension Store {
                     environment: mark ?? status.environment, dryRun: dryRun)
             }
             let backupPath = backup ? try backupIfHoldsData() : nil
+            try enableWAL()
             try write { db in
                 for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
             }

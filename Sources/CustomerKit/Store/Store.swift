@@ -47,7 +47,7 @@ public final class Store: Sendable {
 
     /// A fresh, fully migrated in-memory database (unit tests).
     public static func inMemory(options: StoreOptions = StoreOptions()) throws -> Store {
-        let queue = try DatabaseQueue(configuration: makeConfiguration(options, wal: false))
+        let queue = try DatabaseQueue(configuration: makeConfiguration(options))
         let store = Store(writer: queue, path: nil, options: options)
         try store.createSchema()
         return store
@@ -56,26 +56,45 @@ public final class Store: Sendable {
     private static func openFile(path: String, options: StoreOptions) throws -> Store {
         try DatabaseFile.prepare(path)
         return try mapErrors(path: path, busyTimeout: options.busyTimeout) {
-            let queue = try DatabaseQueue(path: path, configuration: makeConfiguration(options, wal: true))
+            let queue = try DatabaseQueue(path: path, configuration: makeConfiguration(options))
             return Store(writer: queue, path: path, options: options)
         }
     }
 
-    private static func makeConfiguration(_ options: StoreOptions, wal: Bool) -> Configuration {
+    private static func makeConfiguration(_ options: StoreOptions) -> Configuration {
         var config = Configuration()
         config.busyMode = .timeout(options.busyTimeout)
         config.foreignKeysEnabled = true
         config.label = "custctl"
         config.prepareDatabase { db in
-            if wal {
-                // WAL is persistent in the file; asking again is a no-op once set. GRDB's own WAL
-                // set-up is not used because it writes to the file on every open.
-                try db.execute(sql: "PRAGMA journal_mode = WAL")
-            }
             // Every committed change survives a power cut, not only a process crash.
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         return config
+    }
+
+    /// Puts the file in WAL mode (persistent in the file, so once is enough). Called while holding the
+    /// schema lock, before custctl first writes to a file. SQLite answers a journal-mode change with
+    /// SQLITE_BUSY at once, without its busy handler, while other connections are open, so this
+    /// retries until the busy timeout. GRDB's own WAL set-up is not used: it writes on every open.
+    func enableWAL() throws {
+        guard let path else { return }
+        let deadline = Date().addingTimeInterval(options.busyTimeout)
+        try mapErrors {
+            try writer.writeWithoutTransaction { db in
+                if try String.fetchOne(db, sql: "PRAGMA journal_mode") == "wal" { return }
+                while true {
+                    do {
+                        guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                            throw StoreError.unusable(path: path, reason: "the file system does not support WAL mode")
+                        }
+                        return
+                    } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                        usleep(2_000)
+                    }
+                }
+            }
+        }
     }
 
     // MARK: - Access with error mapping
