@@ -13,8 +13,24 @@ echo "custctl $("$bin" --version) demo in $work (database: custctl.db)"
 step "Create the database and apply the consolidated schema" migrate
 step "Show the schema state and the environment mark" migrate status
 step "Mark it as a development database (destructive commands refuse production)" migrate --mark development --json
-step "List customers (none yet)" customer list
-step "Roll back the newest migration, then re-apply it" migrate rollback --steps 1
-step "Re-apply" migrate
+password='Orbit-Falcon-7-Lantern'
+stdin_step() { local input="$1"; shift; printf '\n%s== %s%s\n$ printf ... | custctl %s\n' "$bold" "$1" "$plain" "${*:2}"; printf '%s\n' "$input" | "$bin" "${@:2}" || echo "(exit $?)"; }
+stdin_step "Password123!" "Check a weak password against the policy (refused, exit 65)" password check
+stdin_step "$password" "Register Ada (bcrypt cost 12 via libxcrypt; the password comes from stdin, never argv)" \
+  register --email ada@example.com --name "Ada Lovelace" --company "Analytical Engines" --password-stdin
+stdin_step "$password" "Register the same email in another case (conflict, exit 73)" \
+  register --email ADA@Example.com --name "Ada Again" --password-stdin
+stdin_step "$password" "Log in" login --email ada@example.com --password-stdin --json
+for i in 1 2 3 4 5; do
+  stdin_step "wrong-password-$i" "Failed login $i of 5 (exit 77)" login --email ada@example.com --password-stdin
+done
+stdin_step "$password" "Sixth attempt within a minute: throttled before the password is checked (exit 75)" \
+  login --email ada@example.com --password-stdin --json
+step "Who is throttled" throttle status
+step "Clear it" throttle reset ada@example.com --actor demo
+step "Make Ada a read-only staff member" grant-staff ada@example.com --level read_only --actor demo --json
+step "Grant the same level again (no-op, exit 0)" grant-staff ada@example.com --level read_only --actor demo
+step "The audit log" audit list
+step "List customers" customer list
 echo
 echo "demo finished: every step above ran against $work/custctl.db"
