@@ -18,7 +18,7 @@ struct Custctl: ParsableCommand {
         version: custctlVersion,
         subcommands: [
             Migrate.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self, Throttle.self,
-            Audit.self, PasswordCommand.self,
+            Credits.self, BillingCommand.self, Audit.self, PasswordCommand.self,
         ]
     )
 

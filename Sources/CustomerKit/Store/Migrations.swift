@@ -143,8 +143,18 @@ enum Migrations {
                 WHEN EXISTS (SELECT 1 FROM customers WHERE id = OLD.customer_id)
                 BEGIN SELECT RAISE(ABORT, 'credit ledger is append-only'); END
                 """,
+                // What is left of each grant, so consumption can draw soonest-expiring first without
+                // replaying the ledger. Derived state; the ledger stays the truth.
+                """
+                CREATE TABLE credit_lots (
+                  grant_id INTEGER PRIMARY KEY REFERENCES credit_transactions(id) ON DELETE CASCADE,
+                  customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
+                  remaining INTEGER NOT NULL CHECK (remaining >= 0),
+                  expires_at TEXT)
+                """,
+                "CREATE INDEX credit_lots_open ON credit_lots(customer_id, expires_at) WHERE remaining > 0",
             ],
-            down: ["DROP TABLE credit_transactions"]
+            down: ["DROP TABLE credit_lots", "DROP TABLE credit_transactions"]
         ),
         Migration(
             name: "005_create_login_attempts",

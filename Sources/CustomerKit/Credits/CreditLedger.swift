@@ -1,0 +1,264 @@
+import Foundation
+
+/// A grant as recorded (or replayed).
+public struct GrantResult: Sendable, Equatable {
+    public let email: String
+    public let entry: LedgerEntry
+    /// True when an earlier identical request with the same idempotency key is being replayed.
+    public let replayed: Bool
+}
+
+/// What one `consume` did (or, replayed, had done).
+public struct ConsumeResult: Sendable, Equatable {
+    public let email: String
+    /// Fixes paid with credits.
+    public let creditsUsed: Int64
+    /// Fixes charged to the payment method.
+    public let chargedFixes: Int64
+    /// Money charged for them.
+    public let chargeCents: Int64
+    /// The balance after.
+    public let balance: Int64
+    public let replayed: Bool
+}
+
+/// The overview `credits summary` prints.
+public struct CreditSummary: Sendable, Equatable {
+    public let email: String
+    public let balance: Int64
+    /// The plan whose prices apply now.
+    public let plan: SubscriptionPlan
+    public let status: SubscriptionStatus
+    /// The price of one fix beyond credits.
+    public let fixCents: Int64
+    public let hasPaymentMethod: Bool
+    /// Fixes used since the period began (the Pro period, else the calendar month, UTC).
+    public let usageThisPeriod: Int64
+    public let periodStart: Date
+    public let periodEnd: String?
+    /// `low_balance` when balance <= 2; `critical` when 0 and no payment method.
+    public let warnings: [String]
+}
+
+/// A change of billing state.
+public struct BillingChange: Sendable, Equatable {
+    public let customer: Customer
+    public let changed: Bool
+    /// Credits granted by the change (a Pro payment), if any.
+    public let granted: LedgerEntry?
+}
+
+/// The credit rules (billing design RFC-065) over the append-only ledger: credits first,
+/// soonest-expiring first; beyond credits a fix is charged when there is a payment method and
+/// refused when there is not; idempotency keys apply once per customer.
+public struct CreditLedger: Sendable {
+    let store: Store
+    let pricing: Pricing
+
+    /// The largest amount one command may grant or consume.
+    public static let maximumAmount: Int64 = 1_000_000
+
+    /// Rules over `store` with `pricing`.
+    public init(store: Store, pricing: Pricing = .standard) {
+        self.store = store
+        self.pricing = pricing
+    }
+
+    /// Parses a command-line amount: a whole number from 1 to `maximumAmount`.
+    public static func amount(_ text: String) throws -> Int64 {
+        guard let value = Int64(text.trimmingCharacters(in: .whitespaces)), (1...maximumAmount).contains(value) else {
+            throw CreditsError.invalidAmount(text)
+        }
+        return value
+    }
+
+    /// Parses an ISO 8601 instant.
+    public static func instant(_ text: String) throws -> Date {
+        guard let date = Timestamp.parse(text) else {
+            throw CreditsError.invalidTime(text, reason: "use ISO 8601, like 2027-01-31T00:00:00Z")
+        }
+        return date
+    }
+
+    // MARK: - Reading
+
+    /// The current balance (expired credits excluded); reads one entry and the expired lots.
+    public func balance(_ reference: CustomerReference) throws -> (email: String, balance: Int64) {
+        let (customer, balance) = try store.creditBalance(reference)
+        return (customer.email, balance)
+    }
+
+    /// Ledger entries, newest first.
+    public func history(_ reference: CustomerReference, limit: Int? = nil) throws -> (email: String, entries: [LedgerEntry]) {
+        let (customer, entries) = try store.ledgerHistory(reference, limit: limit)
+        return (customer.email, entries)
+    }
+
+    /// Balance, plan, rate, usage this period and warnings.
+    public func summary(_ reference: CustomerReference) throws -> CreditSummary {
+        let (customer, balance) = try store.creditBalance(reference)
+        let now = store.now
+        let billing = BillingState(customer)
+        let plan = pricing.effectivePlan(billing, at: now)
+        let start = periodStart(billing, plan: plan, now: now)
+        var warnings: [String] = []
+        if balance <= pricing.lowBalanceThreshold { warnings.append("low_balance") }
+        if balance == 0 && !billing.hasPaymentMethod { warnings.append("critical") }
+        return CreditSummary(
+            email: customer.email, balance: balance, plan: plan, status: billing.status,
+            fixCents: pricing.fixCents(billing, at: now), hasPaymentMethod: billing.hasPaymentMethod,
+            usageThisPeriod: try store.fixesUsed(customerId: customer.id, since: start), periodStart: start,
+            periodEnd: customer.subscriptionPeriodEnd, warnings: warnings)
+    }
+
+    private func periodStart(_ billing: BillingState, plan: SubscriptionPlan, now: Date) -> Date {
+        if plan == .pro, let end = billing.periodEnd.flatMap(Timestamp.parse) {
+            return end.addingTimeInterval(-pricing.proPeriod)
+        }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        return calendar.dateInterval(of: .month, for: now)?.start ?? now
+    }
+
+    // MARK: - Writing
+
+    /// Grants credits. With an idempotency key, the same request replays the first result and a
+    /// different request is a conflict.
+    public func grant(
+        _ reference: CustomerReference, amount: Int64, source: String, expiresAt: Date? = nil,
+        idempotencyKey: String? = nil, note: String? = nil, actor: Actor
+    ) throws -> GrantResult {
+        guard (1...Self.maximumAmount).contains(amount) else { throw CreditsError.invalidAmount(String(amount)) }
+        let source = try CustomerFields.text(source, field: "source")
+        let note = try note.map { try CustomerFields.text($0, field: "note") }
+        let request = JSONValue.object([
+            ("op", .string("grant")), ("amount", .int(amount)), ("source", .string(source)),
+            ("expires_at", .optional(expiresAt.map(Timestamp.string(from:)))), ("note", .optional(note)),
+        ]).serialized
+        return try store.withLedger(reference) { tx in
+            if let key = idempotencyKey, let earlier = try replay(key, request: request, in: tx) {
+                return GrantResult(email: tx.customer.email, entry: earlier, replayed: true)
+            }
+            if let expiresAt, expiresAt <= tx.now {
+                throw CreditsError.invalidTime(Timestamp.string(from: expiresAt), reason: "it is not in the future")
+            }
+            try expireDueLots(tx)
+            let entry = try Self.appendGrant(
+                tx, amount: amount, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
+                metadata: [("request", .string(request))] + (note.map { [("note", .string($0))] } ?? []))
+            try tx.audit("credits.grant", actor: actor, details: [("amount", .int(amount)), ("source", .string(source))])
+            return GrantResult(email: tx.customer.email, entry: entry, replayed: false)
+        }
+    }
+
+    /// Appends a grant inside an open ledger transaction (also used by provisioning).
+    static func appendGrant(
+        _ tx: LedgerTransaction, amount: Int64, source: String, expiresAt: Date? = nil, idempotencyKey: String? = nil,
+        metadata: [(String, JSONValue)] = []
+    ) throws -> LedgerEntry {
+        try tx.append(NewLedgerEntry(
+            amount: amount, kind: .grant, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
+            metadata: metadata))
+    }
+
+    /// Uses credits for `fixes` deployed fixes: credits first, soonest-expiring first; the rest is
+    /// charged per fix when the customer has a payment method, else the whole request is refused.
+    public func consume(
+        _ reference: CustomerReference, fixes: Int64 = 1, fixId: String? = nil, idempotencyKey: String? = nil
+    ) throws -> ConsumeResult {
+        guard (1...Self.maximumAmount).contains(fixes) else { throw CreditsError.invalidAmount(String(fixes)) }
+        let fixId = try fixId.map { try CustomerFields.text($0, field: "fix id") }
+        let request = JSONValue.object([
+            ("op", .string("consume")), ("amount", .int(fixes)), ("fix_id", .optional(fixId)),
+        ]).serialized
+        return try store.withLedger(reference) { tx in
+            if let key = idempotencyKey, let earlier = try replay(key, request: request, in: tx) {
+                return try Self.consumeResult(from: earlier, email: tx.customer.email)
+            }
+            guard tx.customer.active else { throw CreditsError.customerInactive(tx.customer.email) }
+            try expireDueLots(tx)
+            let balance = try tx.recordedBalance()
+            let billing = BillingState(tx.customer)
+            let fromCredits = min(balance, fixes)
+            let charged = fixes - fromCredits
+            if charged > 0 && !billing.hasPaymentMethod {
+                throw CreditsError.insufficientCredits(balance: balance, needed: fixes)
+            }
+            let chargeCents = charged * pricing.fixCents(billing, at: tx.now)
+            let result = JSONValue.object([
+                ("credits_used", .int(fromCredits)), ("charged_fixes", .int(charged)),
+                ("charge_cents", .int(chargeCents)), ("balance", .int(balance - fromCredits)),
+            ])
+            let fix: [(String, JSONValue)] = fixId.map { [("fix_id", .string($0))] } ?? []
+            if fromCredits > 0 {
+                let drawn = try draw(fromCredits, in: tx)
+                try tx.append(NewLedgerEntry(
+                    amount: -fromCredits, kind: .consume, source: "fix_deployed",
+                    idempotencyKey: charged > 0 ? nil : idempotencyKey,
+                    metadata: fix + [("lots", drawn), ("request", .string(request)), ("result", result)]))
+            }
+            if charged > 0 {
+                try tx.append(NewLedgerEntry(
+                    amount: 0, kind: .charge, source: "fix_deployed", chargeCents: chargeCents,
+                    idempotencyKey: idempotencyKey,
+                    metadata: fix + [("fixes", .int(charged)), ("request", .string(request)), ("result", result)]))
+            }
+            try tx.addUsage(fixes)
+            return ConsumeResult(
+                email: tx.customer.email, creditsUsed: fromCredits, chargedFixes: charged, chargeCents: chargeCents,
+                balance: balance - fromCredits, replayed: false)
+        }
+    }
+
+    /// Takes `amount` credits from the open lots, soonest-expiring first; returns what came from where.
+    private func draw(_ amount: Int64, in tx: LedgerTransaction) throws -> JSONValue {
+        var left = amount
+        var taken: [JSONValue] = []
+        for lot in try tx.openLots() where left > 0 {
+            let take = min(lot.remaining, left)
+            try tx.setRemaining(lot.remaining - take, ofLot: lot.grantId)
+            taken.append(.object([("grant_id", .int(lot.grantId)), ("credits", .int(take))]))
+            left -= take
+        }
+        return .array(taken)
+    }
+
+    /// Writes an `expire` entry for every lot whose instant has passed with credits left.
+    func expireDueLots(_ tx: LedgerTransaction) throws {
+        for lot in try tx.openLots() {
+            guard let stamp = lot.expiresAt, stamp <= tx.stamp else { continue }
+            try tx.setRemaining(0, ofLot: lot.grantId)
+            try tx.append(NewLedgerEntry(
+                amount: -lot.remaining, kind: .expire, source: "expiry",
+                metadata: [("grant_id", .int(lot.grantId)), ("expired_at", .string(stamp))]))
+        }
+    }
+
+    /// The entry an earlier request with `key` wrote, when the request is the same; a conflict when not.
+    func replay(_ key: String, request: String, in tx: LedgerTransaction) throws -> LedgerEntry? {
+        guard let earlier = try tx.entry(idempotencyKey: key) else { return nil }
+        guard Self.metadata(of: earlier)["request"] as? String == request else {
+            throw CreditsError.idempotencyConflict(key)
+        }
+        return earlier
+    }
+
+    private static func consumeResult(from entry: LedgerEntry, email: String) throws -> ConsumeResult {
+        guard let result = metadata(of: entry)["result"] as? [String: Any] else {
+            throw StoreError.sqlite("ledger entry \(entry.id) has no recorded result to replay")
+        }
+        func number(_ key: String) -> Int64 { (result[key] as? NSNumber)?.int64Value ?? 0 }
+        return ConsumeResult(
+            email: email, creditsUsed: number("credits_used"), chargedFixes: number("charged_fixes"),
+            chargeCents: number("charge_cents"), balance: number("balance"), replayed: true)
+    }
+
+    /// An entry's metadata object (SQLite's CHECK keeps it valid JSON).
+    static func metadata(of entry: LedgerEntry) -> [String: Any] {
+        do {
+            return try JSONSerialization.jsonObject(with: Data(entry.metadata.utf8)) as? [String: Any] ?? [:]
+        } catch {
+            return [:]
+        }
+    }
+}

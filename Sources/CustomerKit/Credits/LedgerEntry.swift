@@ -1,0 +1,44 @@
+import Foundation
+
+/// The kinds of ledger entry (SPEC section 1).
+public enum LedgerKind: String, Sendable, Codable, CaseIterable {
+    case grant, consume, charge, expire, adjust
+}
+
+/// One row of the append-only credit ledger.
+public struct LedgerEntry: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var customerId: Int64
+    /// Signed credits.
+    public var amount: Int64
+    /// The customer's balance right after this entry.
+    public var balanceAfter: Int64
+    public var kind: LedgerKind
+    public var source: String
+    /// Money charged, for `charge` entries.
+    public var chargeCents: Int64?
+    /// When a grant's credits stop counting.
+    public var expiresAt: String?
+    public var idempotencyKey: String?
+    /// A JSON object.
+    public var metadata: String
+    public var createdAt: String
+}
+
+/// An entry about to be appended; the store computes `balance_after` from the previous entry.
+struct NewLedgerEntry: Sendable {
+    var amount: Int64
+    var kind: LedgerKind
+    var source: String
+    var chargeCents: Int64? = nil
+    var expiresAt: Date? = nil
+    var idempotencyKey: String? = nil
+    var metadata: [(String, JSONValue)] = []
+}
+
+/// What is left of one grant.
+struct CreditLot: Sendable, Equatable {
+    let grantId: Int64
+    var remaining: Int64
+    let expiresAt: String?
+}
