@@ -30,6 +30,15 @@ step "Who is throttled" throttle status
 step "Clear it" throttle reset ada@example.com --actor demo
 step "Make Ada a read-only staff member" grant-staff ada@example.com --level read_only --actor demo --json
 step "Grant the same level again (no-op, exit 0)" grant-staff ada@example.com --level read_only --actor demo
+step "Grant Ada 3 credits (idempotent by key)" credits grant ada@example.com 3 --source trial_signup --idempotency-key demo-grant
+step "Retry the same grant: replayed, not applied twice" credits grant ada@example.com 3 --source trial_signup --idempotency-key demo-grant --json
+step "Deploy two fixes: credits first" credits consume ada@example.com --amount 2 --fix-id fix-1
+step "Deploy two more: one credit left, no payment method, refused (exit 69)" credits consume ada@example.com --amount 2 --fix-id fix-2 || echo "(exit $?)"
+step "Summary: low balance" credits summary ada@example.com
+step "Add a payment method with explicit consent" billing payment-method ada@example.com --consent --actor demo
+step "Deploy two more: one from credits, one charged at \$29" credits consume ada@example.com --amount 2 --fix-id fix-3
+step "Subscribe to Pro: 60 credits, \$15 per fix beyond them" billing subscribe ada@example.com --actor demo
+step "The ledger" credits history ada@example.com
 step "The audit log" audit list
 step "List customers" customer list
 echo
