@@ -17,8 +17,9 @@ struct Custctl: ParsableCommand {
             """,
         version: custctlVersion,
         subcommands: [
-            Migrate.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self, Throttle.self,
-            Credits.self, BillingCommand.self, Audit.self, PasswordCommand.self,
+            Migrate.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self,
+            Provision.self, Credits.self, BillingCommand.self, APIKeyCommand.self, ForgeCommand.self, EmailsCommand.self,
+            Audit.self, Throttle.self, PasswordCommand.self,
         ]
     )
 

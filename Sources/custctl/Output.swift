@@ -27,6 +27,15 @@ struct Output {
         Output.write(text + "\n", to: .stderr)
     }
 
+    /// A progress line redrawn in place on standard error, only when it is a terminal.
+    func progress(_ done: Int, of total: Int, _ what: String) {
+        guard !quiet, !json, isatty(STDERR_FILENO) == 1, total > 0 else { return }
+        let width = 30
+        let filled = min(width, done * width / total)
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        Output.write("\r[\(bar)] \(done)/\(total) \(what)" + (done >= total ? "\n" : ""), to: .stderr)
+    }
+
     /// A diagnostic for `--verbose`.
     func debug(_ text: String) {
         guard verbose else { return }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import CustomerKit
 import Foundation
 
@@ -32,10 +33,33 @@ enum Settings {
         return policy
     }
 
+    /// The billing provider `--billing` names; Stripe reads `STRIPE_API_KEY` and `CUSTCTL_STRIPE_API_BASE`.
+    static func billing(_ provider: BillingChoice) throws -> any BillingProvider {
+        switch provider {
+        case .local:
+            return LocalBilling()
+        case .stripe:
+            let base = environment["CUSTCTL_STRIPE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.stripe.com"
+            var timeout: TimeInterval = 15
+            if let text = environment["CUSTCTL_STRIPE_TIMEOUT"], !text.isEmpty {
+                guard let value = Double(text), value > 0 else {
+                    throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_STRIPE_TIMEOUT", value: text, expected: "seconds, more than 0")
+                }
+                timeout = value
+            }
+            return try StripeBilling(apiKey: environment["STRIPE_API_KEY"], baseURL: base, timeout: timeout)
+        }
+    }
+
     /// The acting user for the audit log: `--actor`, else the OS user.
     static func actor(_ explicit: String?) -> Actor {
         if let explicit, !explicit.trimmingCharacters(in: .whitespaces).isEmpty { return Actor(explicit) }
         if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return Actor(String(cString: name)) }
         return Actor("uid:\(getuid())")
     }
+}
+
+/// `--billing local|stripe`.
+enum BillingChoice: String, ExpressibleByArgument, CaseIterable {
+    case local, stripe
 }

@@ -204,5 +204,21 @@ enum Migrations {
             ],
             down: ["DROP TABLE scheduled_emails"]
         ),
+        Migration(
+            name: "008_create_provision_requests",
+            up: [
+                // Idempotency keys of `provision`: the request's fingerprint and the first result (never
+                // the API key's plaintext), so a retry replays it and a different request conflicts.
+                """
+                CREATE TABLE provision_requests (
+                  idempotency_key TEXT PRIMARY KEY NOT NULL,
+                  fingerprint TEXT NOT NULL,
+                  customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+                  result TEXT NOT NULL CHECK (json_valid(result)),
+                  created_at TEXT NOT NULL)
+                """,
+            ],
+            down: ["DROP TABLE provision_requests"]
+        ),
     ]
 }

@@ -27,7 +27,7 @@ final class LedgerTransaction {
     /// The newest entry's balance_after (0 with no entry): one index lookup.
     func recordedBalance() throws -> Int64 {
         try Int64.fetchOne(
-            db, sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1",
+            db.cachedStatement(sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1"),
             arguments: [customer.id]) ?? 0
     }
 
@@ -48,27 +48,28 @@ final class LedgerTransaction {
     @discardableResult
     func append(_ new: NewLedgerEntry) throws -> LedgerEntry {
         let balanceAfter = try recordedBalance() + new.amount
-        try db.execute(
+        let expiresAt = new.expiresAt.map(Timestamp.string(from:))
+        let metadata = JSONValue.object(new.metadata).serialized
+        try db.cachedStatement(
             sql: """
                 INSERT INTO credit_transactions (customer_id, amount, balance_after, kind, source, charge_cents,
                   expires_at, idempotency_key, metadata, created_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [
-                customer.id, new.amount, balanceAfter, new.kind.rawValue, new.source, new.chargeCents,
-                new.expiresAt.map(Timestamp.string(from:)), new.idempotencyKey,
-                JSONValue.object(new.metadata).serialized, stamp,
-            ])
+                """
+        ).execute(arguments: [
+            customer.id, new.amount, balanceAfter, new.kind.rawValue, new.source, new.chargeCents,
+            expiresAt, new.idempotencyKey, metadata, stamp,
+        ])
         let id = db.lastInsertedRowID
         if new.kind == .grant {
-            try db.execute(
-                sql: "INSERT INTO credit_lots (grant_id, customer_id, remaining, expires_at) VALUES (?, ?, ?, ?)",
-                arguments: [id, customer.id, new.amount, new.expiresAt.map(Timestamp.string(from:))])
+            try db.cachedStatement(
+                sql: "INSERT INTO credit_lots (grant_id, customer_id, remaining, expires_at) VALUES (?, ?, ?, ?)"
+            ).execute(arguments: [id, customer.id, new.amount, expiresAt])
         }
-        guard let entry = try LedgerEntry.fetchOne(db, key: id) else {
-            throw StoreError.sqlite("ledger entry \(id) cannot be read back")
-        }
-        return entry
+        return LedgerEntry(
+            id: id, customerId: customer.id, amount: new.amount, balanceAfter: balanceAfter, kind: new.kind,
+            source: new.source, chargeCents: new.chargeCents, expiresAt: expiresAt, idempotencyKey: new.idempotencyKey,
+            metadata: metadata, createdAt: stamp)
     }
 
     /// Sets what is left of a lot.

@@ -1,0 +1,168 @@
+import Crypto
+import Foundation
+
+/// The API key format (SPEC 5.5): `cck_` + 32 base62 characters from the system's secure generator
+/// (about 190 bits) + 6 base62 characters of CRC-32 over what precedes them, so a mistyped key is
+/// rejected before any lookup. Only the SHA-256 of the whole key is stored.
+public enum APIKeyFormat {
+    /// Says what the string is: a custctl key.
+    public static let marker = "cck_"
+    /// Random characters.
+    static let randomLength = 32
+    /// Checksum characters.
+    static let checksumLength = 6
+    /// Characters of the public prefix shown in listings (`cck_` and 8 random characters).
+    public static let prefixLength = 12
+    static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
+
+    /// A new key from `generator` (the system's secure generator unless a test injects one).
+    public static func generate<G: RandomNumberGenerator>(using generator: inout G) -> String {
+        var bytes = Array(marker.utf8)
+        for _ in 0..<randomLength {
+            bytes.append(alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))])
+        }
+        bytes += base62(crc32(bytes), width: checksumLength)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// A new key from the system's secure generator.
+    public static func generate() -> String {
+        var generator = SystemRandomNumberGenerator()
+        return generate(using: &generator)
+    }
+
+    /// True when `key` has the custctl shape; such keys must also pass `checksumIsValid`.
+    public static func looksLikeCustctlKey(_ key: String) -> Bool {
+        key.hasPrefix(marker)
+    }
+
+    /// True when `key` is a well-formed custctl key whose checksum matches.
+    public static func checksumIsValid(_ key: String) -> Bool {
+        let bytes = Array(key.utf8)
+        guard bytes.count == marker.utf8.count + randomLength + checksumLength, key.hasPrefix(marker) else { return false }
+        let body = Array(bytes.dropLast(checksumLength))
+        guard body.dropFirst(marker.utf8.count).allSatisfy(alphabet.contains) else { return false }
+        return Array(bytes.suffix(checksumLength)) == base62(crc32(body), width: checksumLength)
+    }
+
+    /// The public part shown in listings.
+    public static func prefix(of key: String) -> String {
+        String(key.prefix(prefixLength))
+    }
+
+    /// Lower-case hex SHA-256 of the whole key: what the database stores.
+    public static func hash(_ key: String) -> String {
+        let digest = SHA256.hash(data: Array(key.utf8))
+        var hex = [UInt8]()
+        hex.reserveCapacity(64)
+        let digits = Array("0123456789abcdef".utf8)
+        for byte in digest {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+
+    static func base62(_ value: UInt32, width: Int) -> [UInt8] {
+        var remaining = UInt64(value)
+        var out = [UInt8](repeating: alphabet[0], count: width)
+        for index in stride(from: width - 1, through: 0, by: -1) {
+            out[index] = alphabet[Int(remaining % 62)]
+            remaining /= 62
+        }
+        return out
+    }
+
+    static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        var crc: UInt32 = 0xFFFF_FFFF
+        for byte in bytes {
+            crc = crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8)
+        }
+        return crc ^ 0xFFFF_FFFF
+    }
+
+    private static let crcTable: [UInt32] = (0..<256).map { index -> UInt32 in
+        var value = UInt32(index)
+        for _ in 0..<8 { value = value & 1 == 1 ? 0xEDB8_8320 ^ (value >> 1) : value >> 1 }
+        return value
+    }
+}
+
+/// One API key as listed (never with its secret).
+public struct APIKey: Sendable, Equatable, Codable {
+    public var id: Int64
+    public var customerId: Int64
+    public var name: String
+    public var prefix: String
+    public var active: Bool
+    public var expiresAt: String?
+    public var lastUsedAt: String?
+    public var revokedAt: String?
+    public var metadata: String
+    public var createdAt: String
+}
+
+/// A key just created: its record and the plaintext, shown once.
+public struct IssuedAPIKey: Sendable, Equatable {
+    public let key: APIKey
+    public let plaintext: String
+}
+
+/// The owner of a key that verified.
+public struct VerifiedAPIKey: Sendable, Equatable {
+    public let key: APIKey
+    public let customerEmail: String
+}
+
+/// Failures about API keys.
+public enum APIKeyError: DomainError, Equatable {
+    /// No key with that id or prefix.
+    case notFound(String)
+    /// The key did not verify (malformed, wrong checksum, unknown, revoked, expired, inactive).
+    case invalidKey
+    /// A duration that cannot be read.
+    case invalidDuration(String)
+
+    public var kind: FailureKind {
+        switch self {
+        case .notFound: return .notFound
+        case .invalidKey: return .authenticationFailed
+        case .invalidDuration: return .invalidData
+        }
+    }
+
+    public var code: String {
+        switch self {
+        case .notFound: return "api_key_not_found"
+        case .invalidKey: return "invalid_api_key"
+        case .invalidDuration: return "invalid_duration"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .notFound(let reference): return "no API key \(reference); see 'custctl apikey list'"
+        case .invalidKey: return "the API key is not valid"
+        case .invalidDuration(let text): return "invalid duration '\(text)': use seconds or a number with s, m, h or d (like 24h)"
+        }
+    }
+}
+
+/// Durations as operators write them: `90`, `90s`, `30m`, `24h`, `7d`.
+public enum Duration {
+    /// Seconds in `text`.
+    public static func seconds(_ text: String) throws -> TimeInterval {
+        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
+        var number = Substring(trimmed)
+        var unit = 1.0
+        if let last = trimmed.last, let factor = units[last] {
+            number = trimmed.dropLast()
+            unit = factor
+        }
+        guard let value = Int(number), value >= 0, value <= 3650 * 86400 / Int(unit) else {
+            throw APIKeyError.invalidDuration(text)
+        }
+        return Double(value) * unit
+    }
+}

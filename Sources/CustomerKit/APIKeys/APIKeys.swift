@@ -1,0 +1,96 @@
+import Foundation
+
+/// API key administration (SPEC 5.5): create, list, revoke, rotate with overlap, verify.
+public struct APIKeys: Sendable {
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// Issues a new key for a customer; the plaintext is returned once and never stored.
+    public func create(for customer: CustomerReference, name: String = "Default", expiresAt: Date? = nil, actor: Actor) throws -> IssuedAPIKey {
+        let name = try CustomerFields.text(name, field: "key name")
+        if let expiresAt, expiresAt <= store.now {
+            throw CreditsError.invalidTime(Timestamp.string(from: expiresAt), reason: "it is not in the future")
+        }
+        let plaintext = APIKeyFormat.generate()
+        let key = try store.insertAPIKey(customer, plaintext: plaintext, name: name, expiresAt: expiresAt, actor: actor)
+        return IssuedAPIKey(key: key, plaintext: plaintext)
+    }
+
+    /// Keys (never their secrets), optionally of one customer.
+    public func list(for customer: CustomerReference?) throws -> [APIKey] {
+        try store.apiKeys(of: customer)
+    }
+
+    /// Revokes a key at once; revoking again changes nothing.
+    public func revoke(_ reference: APIKeyReference, actor: Actor) throws -> (key: APIKey, changed: Bool) {
+        try store.revokeAPIKey(reference, actor: actor)
+    }
+
+    /// Issues a replacement (same customer and name); the old key keeps working for `overlap`
+    /// seconds (0: it stops now).
+    public func rotate(_ reference: APIKeyReference, overlap: TimeInterval, actor: Actor) throws -> (old: APIKey, new: IssuedAPIKey) {
+        let old = try store.apiKey(reference)
+        guard old.active, old.revokedAt == nil else { throw APIKeyError.notFound("\(reference) that is active") }
+        let plaintext = APIKeyFormat.generate()
+        let new = try store.insertAPIKey(
+            .id(old.customerId), plaintext: plaintext, name: old.name, expiresAt: nil, actor: actor,
+            metadata: [("rotated_from", .int(old.id))], revising: (old.id, store.now.addingTimeInterval(overlap)))
+        return (try store.apiKey(.id(old.id)), IssuedAPIKey(key: new, plaintext: plaintext))
+    }
+
+    /// Verifies a presented key: a custctl-shaped key with a bad checksum is refused before any
+    /// lookup; otherwise the SHA-256 is looked up (legacy keys of any shape too). Records last_used_at.
+    public func verify(_ presented: String) throws -> VerifiedAPIKey {
+        let key = presented.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !key.isEmpty else { throw APIKeyError.invalidKey }
+        if APIKeyFormat.looksLikeCustctlKey(key) && !APIKeyFormat.checksumIsValid(key) { throw APIKeyError.invalidKey }
+        guard let verified = try store.useAPIKey(hash: APIKeyFormat.hash(key)) else { throw APIKeyError.invalidKey }
+        return verified
+    }
+}
+
+/// Forge account administration.
+public struct ForgeAccounts: Sendable {
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// Links `TYPE:NAMESPACE` to a customer; linking it again to the same customer changes nothing.
+    public func link(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> (account: ForgeAccount, changed: Bool) {
+        try store.linkForge(customer, forge, actor: actor)
+    }
+
+    /// Unlinks it.
+    public func unlink(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> ForgeAccount {
+        try store.unlinkForge(customer, forge, actor: actor)
+    }
+
+    /// Linked accounts, optionally of one customer.
+    public func list(for customer: CustomerReference?) throws -> [LinkedForgeAccount] {
+        try store.forgeAccounts(of: customer)
+    }
+}
+
+/// The onboarding outbox: what is due, and marking it sent.
+public struct Outbox: Sendable {
+    let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// Unsent emails due now (active customers only), oldest first.
+    public func due(limit: Int? = nil) throws -> [DueEmail] {
+        try store.dueEmails(limit: limit)
+    }
+
+    /// Marks one sent; marking it again changes nothing.
+    public func markSent(_ id: Int64) throws -> (email: ScheduledEmail, changed: Bool) {
+        try store.markEmailSent(id)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import CustomerKit
+
+/// `custctl emails due|mark-sent`: the onboarding outbox a mailer reads.
+struct EmailsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "emails",
+        abstract: "Read the onboarding outbox and mark emails sent (custctl sends no mail).",
+        subcommands: [EmailsDue.self, EmailsMarkSent.self]
+    )
+}
+
+/// `custctl emails due`.
+struct EmailsDue: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "due",
+        abstract: "List unsent emails that are due, oldest first (JSON Lines with --json).",
+        discussion: """
+            Example:
+              custctl emails due --json | my-mailer && custctl emails mark-sent 17
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "At most this many.") var limit: Int?
+
+    func validate() throws {
+        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+    }
+
+    func run() throws {
+        let due = try Outbox(store: global.openStore()).due(limit: limit)
+        let output = global.output
+        if output.json {
+            for item in due {
+                output.result(.object([
+                    ("id", .int(item.email.id)), ("customer_id", .int(item.email.customerId)), ("to", .string(item.recipient)),
+                    ("name", .string(item.name)), ("template", .string(item.email.template)), ("due_at", .string(item.email.dueAt)),
+                ])) { "" }
+            }
+            return
+        }
+        let rows = due.map { [String($0.email.id), $0.email.dueAt, $0.recipient, $0.email.template] }
+        output.result(.null) { due.isEmpty ? "" : Output.table(["ID", "DUE", "TO", "TEMPLATE"], rows) }
+        output.note("\(due.count) email(s) due")
+    }
+}
+
+/// `custctl emails mark-sent ID`.
+struct EmailsMarkSent: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mark-sent",
+        abstract: "Mark a scheduled email sent; marking it again changes nothing.",
+        discussion: """
+            Example:
+              custctl emails mark-sent 17
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: "The email's id (from 'emails due').") var id: Int64
+
+    func run() throws {
+        let (email, changed) = try Outbox(store: global.openStore()).markSent(id)
+        global.output.result(.object([("id", .int(email.id)), ("sent_at", .optional(email.sentAt)), ("changed", .bool(changed))])) {
+            changed ? "marked email \(email.id) sent" : "email \(email.id) was already sent"
+        }
+    }
+}
