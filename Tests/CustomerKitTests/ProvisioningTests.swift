@@ -1,0 +1,176 @@
+import Foundation
+import GRDB
+import Testing
+
+@testable import CustomerKit
+
+/// A billing provider that records calls and can fail.
+final class FakeBilling: BillingProvider, @unchecked Sendable {
+    let lock = NSLock()
+    var calls: [BillingCustomerRequest] = []
+    var failure: Error?
+
+    var name: String { "fake" }
+
+    func createCustomer(_ request: BillingCustomerRequest) throws -> String {
+        try lock.withLock {
+            calls.append(request)
+            if let failure { throw failure }
+            return "cus_fake_\(calls.count)"
+        }
+    }
+}
+
+@Suite struct ProvisioningTests {
+    let clock = TestClock()
+    let store: Store
+    let billing = FakeBilling()
+    let provisioner: Provisioner
+
+    init() throws {
+        store = try Store.inMemory(options: StoreOptions(clock: clock.wallClock))
+        provisioner = Provisioner(store: store, billing: billing, actor: tester)
+    }
+
+    private func count(_ table: String) throws -> Int {
+        try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM " + table) ?? -1 }
+    }
+
+    private let tables = ["customers", "api_keys", "forge_accounts", "scheduled_emails", "credit_transactions", "credit_lots",
+                          "audit_log", "provision_requests"]
+
+    @Test func givenARequest_whenProvisioned_thenEveryPartExistsInOneGo() throws {
+        let result = try provisioner.provision(ProvisionRequest(
+            email: "Ada@Example.com", name: "Ada", company: "Engines", source: "gh_marketplace",
+            forges: ["github:ada-labs", "GitHub:ada-labs", "gitlab:ada/group"], idempotencyKey: "p-1"))
+        #expect(result.created && !result.replayed && result.creditBalance == 5)
+        #expect(result.billingCustomerId == "cus_fake_1")
+        let key = try #require(result.apiKey)
+        #expect(APIKeyFormat.checksumIsValid(key))
+        #expect(try APIKeys(store: store).verify(key).customerEmail == "Ada@Example.com")
+        let customer = try store.customer(.id(result.customerId))
+        #expect(customer.metadata == #"{"source":"gh_marketplace"}"#)
+        #expect(customer.stripeCustomerId == "cus_fake_1")
+        #expect(try count("forge_accounts") == 2)
+        let dues = try store.read { db in try String.fetchAll(db, sql: "SELECT due_at FROM scheduled_emails ORDER BY due_at") }
+        #expect(dues.count == 4)
+        #expect(dues.first == Timestamp.string(from: clock.now))
+        #expect(dues.last == Timestamp.string(from: clock.now.addingTimeInterval(7 * 86400)))
+        let grant = try #require(try CreditLedger(store: store).history(.id(result.customerId)).entries.first)
+        #expect(grant.kind == .grant && grant.source == "trial_signup" && grant.amount == 5)
+        #expect(billing.calls.first?.idempotencyKey.hasPrefix("custctl-") == true)
+    }
+
+    @Test(arguments: ["customers", "api_keys", "forge_accounts", "scheduled_emails", "credit_transactions", "credit_lots",
+                      "audit_log", "provision_requests"])
+    func givenAFailureAtAnyStep_whenProvisioning_thenNothingIsLeft(_ failing: String) throws {
+        try store.write { db in
+            try db.execute(sql: "CREATE TRIGGER inject BEFORE INSERT ON " + failing + " BEGIN SELECT RAISE(ABORT, 'injected'); END")
+        }
+        #expect(throws: StoreError.self) {
+            try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A", forges: ["github:a"], idempotencyKey: "k"))
+        }
+        for table in tables { #expect(try count(table) == 0, "\(table) after a failure in \(failing)") }
+    }
+
+    @Test func givenTheBillingProviderFails_thenNothingIsWritten() throws {
+        billing.failure = BillingProviderError.unavailable("down")
+        #expect(throws: BillingProviderError.unavailable("down")) {
+            try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"))
+        }
+        for table in tables { #expect(try count(table) == 0) }
+        billing.failure = nil
+        let retried = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"))
+        #expect(retried.created)
+        #expect(billing.calls.count == 2 && billing.calls[0].idempotencyKey == billing.calls[1].idempotencyKey)
+    }
+
+    @Test func givenExistingAndIdempotentRequests_thenConflictsReplaysAndIfNotExists() throws {
+        let first = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A", idempotencyKey: "k1"))
+        let replay = try provisioner.provision(ProvisionRequest(email: "A@example.com", name: "A", idempotencyKey: "k1"))
+        #expect(replay.replayed && replay.apiKey == nil && replay.customerId == first.customerId && replay.apiKeyPrefix == first.apiKeyPrefix)
+        #expect(throws: ProvisionError.idempotencyConflict("k1")) {
+            try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "Other", idempotencyKey: "k1"))
+        }
+        #expect(throws: CustomerError.emailTaken("a@example.com")) { try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A")) }
+        let existing = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"), ifNotExists: true)
+        #expect(!existing.created && existing.apiKey == nil && existing.customerId == first.customerId)
+        #expect(try count("api_keys") == 1)
+        #expect(billing.calls.count == 1)
+    }
+
+    @Test func givenAForgeNamespaceTakenInAnyCase_thenConflictAndNothingWritten() throws {
+        _ = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A", forges: ["github:Acme"]))
+        #expect(throws: ForgeError.namespaceTaken("github:ACME")) {
+            try provisioner.provision(ProvisionRequest(email: "b@example.com", name: "B", forges: ["github:ACME"]))
+        }
+        #expect(try count("customers") == 1)
+    }
+
+    @Test func givenABatch_whenAtomicAndOneRecordConflicts_thenNothingIsWrittenAndTheLineIsNamed() throws {
+        _ = try provisioner.provision(ProvisionRequest(email: "taken@example.com", name: "T"))
+        let records = [
+            (line: 1, request: ProvisionRequest(email: "n1@example.com", name: "N1")),
+            (line: 2, request: ProvisionRequest(email: "taken@example.com", name: "T")),
+        ]
+        #expect(throws: ProvisionError.record(line: 2, code: "email_taken", kind: .conflict,
+                                              message: CustomerError.emailTaken("taken@example.com").description)) {
+            try provisioner.provisionAtomically(records)
+        }
+        #expect(try count("customers") == 1)
+        let fine = try provisioner.provisionAtomically([(line: 1, request: ProvisionRequest(email: "n1@example.com", name: "N1"))])
+        #expect(fine.count == 1 && fine[0].created)
+    }
+
+    @Test func givenAPIKeys_thenChecksumExpiryRotationAndRevocationRule() throws {
+        let keys = APIKeys(store: store)
+        let result = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"))
+        let key = try #require(result.apiKey)
+        var mistyped = Array(key)
+        mistyped[10] = mistyped[10] == "A" ? "B" : "A"
+        #expect(throws: APIKeyError.invalidKey) { try keys.verify(String(mistyped)) }
+        #expect(throws: APIKeyError.invalidKey) { try keys.verify("cck_short") }
+        let expiring = try keys.create(for: .id(result.customerId), name: "ci", expiresAt: clock.now.addingTimeInterval(60), actor: tester)
+        #expect(try keys.verify(expiring.plaintext).key.lastUsedAt == Timestamp.string(from: clock.now))
+        clock.advance(60)
+        #expect(throws: APIKeyError.invalidKey) { try keys.verify(expiring.plaintext) }
+        let (old, new) = try keys.rotate(.prefix(try #require(result.apiKeyPrefix)), overlap: 3600, actor: tester)
+        #expect(old.expiresAt == Timestamp.string(from: clock.now.addingTimeInterval(3600)))
+        #expect(try keys.verify(key).key.id == old.id)
+        #expect(try keys.verify(new.plaintext).key.id == new.key.id)
+        clock.advance(3600)
+        #expect(throws: APIKeyError.invalidKey) { try keys.verify(key) }
+        #expect(try keys.revoke(.id(new.key.id), actor: tester).changed)
+        #expect(throws: APIKeyError.invalidKey) { try keys.verify(new.plaintext) }
+        #expect(try !keys.revoke(.id(new.key.id), actor: tester).changed)
+        #expect(throws: APIKeyError.notFound("with id 999")) { try keys.revoke(.id(999), actor: tester) }
+    }
+
+    @Test func givenTheKeyFormat_thenPrefixLengthAndChecksumHold() throws {
+        var seeded = SeededGenerator(seed: 42)
+        let key = APIKeyFormat.generate(using: &seeded)
+        #expect(key.count == 42 && key.hasPrefix("cck_"))
+        #expect(APIKeyFormat.checksumIsValid(key))
+        #expect(APIKeyFormat.prefix(of: key).count == 12)
+        #expect(APIKeyFormat.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(APIKeyFormat.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(!APIKeyFormat.checksumIsValid(String(key.dropLast()) + (key.last == "0" ? "1" : "0")))
+        #expect(try Duration.seconds("24h") == 86400)
+        #expect(try Duration.seconds("90") == 90)
+        #expect(try Duration.seconds("7d") == 604_800)
+        #expect(throws: APIKeyError.self) { try Duration.seconds("soon") }
+    }
+}
+
+/// A deterministic generator (SplitMix64) for format tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
