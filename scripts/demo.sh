@@ -39,6 +39,14 @@ step "Add a payment method with explicit consent" billing payment-method ada@exa
 step "Deploy two more: one from credits, one charged at \$29" credits consume ada@example.com --amount 2 --fix-id fix-3
 step "Subscribe to Pro: 60 credits, \$15 per fix beyond them" billing subscribe ada@example.com --actor demo
 step "The ledger" credits history ada@example.com
+step "Provision a customer: billing id, API key (shown once), 5 trial credits, forge account, onboarding emails" \
+  provision --email grace@example.com --name "Grace Hopper" --company "Navy Labs" --forge github:grace-labs --idempotency-key demo-grace
+step "Retry with the same idempotency key: replayed, nothing new" provision --email grace@example.com --name "Grace Hopper" \
+  --company "Navy Labs" --forge github:grace-labs --idempotency-key demo-grace --json
+printf 'email,name,company,forge\nlin@example.com,Lin Chen,"Chen, Ltd.",github:chen-ltd\nomar@example.com,Omar Haddad,,"gitlab:haddad;github:haddad"\n' > batch.csv
+step "Provision a small batch from CSV, all or nothing" provision --file batch.csv --atomic --json
+step "Forge accounts" forge list
+step "Onboarding emails due now" emails due
 step "The audit log" audit list
 step "List customers" customer list
 echo
