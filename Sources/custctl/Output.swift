@@ -21,6 +21,16 @@ struct Output {
     }
 
 
+    /// Prints a list: JSON Lines with `--json`, else a table (nothing when empty) and `summary` on stderr.
+    func list<T>(_ items: [T], header: [String], row: (T) -> [String], json: (T) -> JSONValue, summary: String) {
+        if self.json {
+            for item in items { Output.write(json(item).serialized + "\n", to: .stdout) }
+            return
+        }
+        if !items.isEmpty { Output.write(Output.table(header, items.map(row)) + "\n", to: .stdout) }
+        note(summary)
+    }
+
     /// A progress or status note on standard error (silenced by `--quiet` and `--json`).
     func note(_ text: String) {
         guard !quiet, !json else { return }

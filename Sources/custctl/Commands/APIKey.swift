@@ -65,17 +65,13 @@ struct APIKeyList: ParsableCommand {
 
     func run() throws {
         let keys = try APIKeys(store: global.openStore()).list(for: customer.map(CustomerReference.init(parsing:)))
-        let output = global.output
-        if output.json {
-            for key in keys { output.result(key.json) { "" } }
-            return
-        }
-        let rows = keys.map { k in
-            [String(k.id), String(k.customerId), k.prefix, k.name,
-             k.revokedAt != nil ? "revoked" : (k.active ? "active" : "inactive"), k.expiresAt ?? "-", k.lastUsedAt ?? "-"]
-        }
-        output.result(.null) { keys.isEmpty ? "" : Output.table(["ID", "CUSTOMER", "PREFIX", "NAME", "STATE", "EXPIRES", "LAST USED"], rows) }
-        output.note("\(keys.count) key(s)")
+        global.output.list(
+            keys, header: ["ID", "CUSTOMER", "PREFIX", "NAME", "STATE", "EXPIRES", "LAST USED"],
+            row: { k in
+                [String(k.id), String(k.customerId), k.prefix, k.name,
+                 k.revokedAt != nil ? "revoked" : (k.active ? "active" : "inactive"), k.expiresAt ?? "-", k.lastUsedAt ?? "-"]
+            },
+            json: \.json, summary: "\(keys.count) key(s)")
     }
 }
 

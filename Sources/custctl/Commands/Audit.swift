@@ -36,14 +36,10 @@ struct AuditList: ParsableCommand {
         let store = try global.openStore()
         let customerId = try customer.map { try store.customer(CustomerReference(parsing: $0)).id }
         let entries = try store.auditEntries(customerId: customerId, limit: limit)
-        let output = global.output
-        if output.json {
-            for entry in entries { output.result(entry.json) { "" } }
-            return
-        }
-        let rows = entries.map { e in [e.createdAt, e.actor, e.action, e.subject ?? "-", e.details] }
-        output.result(.null) { entries.isEmpty ? "" : Output.table(["WHEN", "ACTOR", "ACTION", "SUBJECT", "DETAILS"], rows) }
-        output.note("\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
+        global.output.list(
+            entries, header: ["WHEN", "ACTOR", "ACTION", "SUBJECT", "DETAILS"],
+            row: { e in [e.createdAt, e.actor, e.action, e.subject ?? "-", e.details] },
+            json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
     }
 }
 

@@ -163,19 +163,13 @@ struct CreditsHistory: ParsableCommand {
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
         let (_, entries) = try CreditLedger(store: global.openStore()).history(reference, limit: limit)
-        let output = global.output
-        if output.json {
-            for entry in entries { output.result(entry.json) { "" } }
-            return
-        }
-        let rows = entries.map { e in
-            [e.createdAt, e.kind.rawValue, String(e.amount), String(e.balanceAfter), e.source,
-             e.chargeCents.map(Money.format) ?? "-", e.expiresAt ?? "-"]
-        }
-        output.result(.null) {
-            entries.isEmpty ? "" : Output.table(["WHEN", "KIND", "AMOUNT", "BALANCE", "SOURCE", "CHARGE", "EXPIRES"], rows)
-        }
-        output.note("\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
+        global.output.list(
+            entries, header: ["WHEN", "KIND", "AMOUNT", "BALANCE", "SOURCE", "CHARGE", "EXPIRES"],
+            row: { e in
+                [e.createdAt, e.kind.rawValue, String(e.amount), String(e.balanceAfter), e.source,
+                 e.chargeCents.map(Money.format) ?? "-", e.expiresAt ?? "-"]
+            },
+            json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
     }
 }
 

@@ -34,14 +34,12 @@ struct CustomerList: ParsableCommand {
         let output = global.output
         let customers = try global.openStore().customers(
             CustomerQuery(staff: staff, active: active, afterId: afterId, limit: limit))
-        if output.json {
-            for customer in customers { output.result(customer.json) { "" } }
-            return
-        }
-        let rows = customers.map { c in
-            [String(c.id), c.email, c.name, c.customerType.rawValue, c.adminLevel?.rawValue ?? (c.isStaff ? "staff" : "-"), c.active ? "yes" : "no"]
-        }
-        output.result(.null) { customers.isEmpty ? "" : Output.table(["ID", "EMAIL", "NAME", "TYPE", "STAFF", "ACTIVE"], rows) }
-        output.note("\(customers.count) customer(s)")
+        output.list(
+            customers, header: ["ID", "EMAIL", "NAME", "TYPE", "STAFF", "ACTIVE"],
+            row: { c in
+                [String(c.id), c.email, c.name, c.customerType.rawValue, c.adminLevel?.rawValue ?? (c.isStaff ? "staff" : "-"),
+                 c.active ? "yes" : "no"]
+            },
+            json: \.json, summary: "\(customers.count) customer(s)")
     }
 }

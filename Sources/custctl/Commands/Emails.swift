@@ -30,19 +30,16 @@ struct EmailsDue: ParsableCommand {
 
     func run() throws {
         let due = try Outbox(store: global.openStore()).due(limit: limit)
-        let output = global.output
-        if output.json {
-            for item in due {
-                output.result(.object([
+        global.output.list(
+            due, header: ["ID", "DUE", "TO", "TEMPLATE"],
+            row: { [String($0.email.id), $0.email.dueAt, $0.recipient, $0.email.template] },
+            json: { item in
+                .object([
                     ("id", .int(item.email.id)), ("customer_id", .int(item.email.customerId)), ("to", .string(item.recipient)),
                     ("name", .string(item.name)), ("template", .string(item.email.template)), ("due_at", .string(item.email.dueAt)),
-                ])) { "" }
-            }
-            return
-        }
-        let rows = due.map { [String($0.email.id), $0.email.dueAt, $0.recipient, $0.email.template] }
-        output.result(.null) { due.isEmpty ? "" : Output.table(["ID", "DUE", "TO", "TEMPLATE"], rows) }
-        output.note("\(due.count) email(s) due")
+                ])
+            },
+            summary: "\(due.count) email(s) due")
     }
 }
 

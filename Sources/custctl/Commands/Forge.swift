@@ -87,13 +87,9 @@ struct ForgeList: ParsableCommand {
 
     func run() throws {
         let accounts = try ForgeAccounts(store: global.openStore()).list(for: customer.map(CustomerReference.init(parsing:)))
-        let output = global.output
-        if output.json {
-            for account in accounts { output.result(account.json) { "" } }
-            return
-        }
-        let rows = accounts.map { [String($0.account.id), $0.email, $0.account.forgeType.rawValue, $0.account.namespace] }
-        output.result(.null) { accounts.isEmpty ? "" : Output.table(["ID", "CUSTOMER", "FORGE", "NAMESPACE"], rows) }
-        output.note("\(accounts.count) forge account(s)")
+        global.output.list(
+            accounts, header: ["ID", "CUSTOMER", "FORGE", "NAMESPACE"],
+            row: { [String($0.account.id), $0.email, $0.account.forgeType.rawValue, $0.account.namespace] },
+            json: \.json, summary: "\(accounts.count) forge account(s)")
     }
 }

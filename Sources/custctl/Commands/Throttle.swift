@@ -29,17 +29,13 @@ struct ThrottleStatus: ParsableCommand {
     func run() throws {
         let authenticator = try Authenticator(store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
         let states = try authenticator.throttleStates(email: email)
-        let output = global.output
-        if output.json {
-            for state in states { output.result(state.json) { "" } }
-            return
-        }
-        let rows = states.map { s in
-            [s.email, String(s.failuresInWindow), String(s.failuresInHour),
-             s.throttledUntil.map { Timestamp.string(from: $0) + " (\(s.retryAfter ?? 0) s)" } ?? "-"]
-        }
-        output.result(.null) { states.isEmpty ? "" : Output.table(["EMAIL", "WINDOW", "HOUR", "THROTTLED UNTIL"], rows) }
-        output.note(states.isEmpty ? "no failed logins in the last hour" : "\(states.count) email(s)")
+        global.output.list(
+            states, header: ["EMAIL", "WINDOW", "HOUR", "THROTTLED UNTIL"],
+            row: { s in
+                [s.email, String(s.failuresInWindow), String(s.failuresInHour),
+                 s.throttledUntil.map { Timestamp.string(from: $0) + " (\(s.retryAfter ?? 0) s)" } ?? "-"]
+            },
+            json: \.json, summary: states.isEmpty ? "no failed logins in the last hour" : "\(states.count) email(s)")
     }
 }
 
