@@ -7,6 +7,10 @@ public struct Registration: Sendable {
     public var companyName: String?
     public var customerType: CustomerType
     public var password: String
+    /// Where the customer came from (`metadata.source`).
+    public var source = "direct"
+    /// The seed run creating it, if any.
+    public var seedRun: String?
 
     public init(email: String, name: String, companyName: String? = nil, customerType: CustomerType = .trial, password: String) {
         self.email = email
@@ -37,7 +41,8 @@ public struct Authenticator: Sendable {
     public func register(_ request: Registration, actor: Actor) throws -> Customer {
         let email = try EmailAddress(request.email)
         let new = try NewCustomer(
-            email: email, name: request.name, companyName: request.companyName, customerType: request.customerType)
+            email: email, name: request.name, companyName: request.companyName, customerType: request.customerType,
+            source: request.source, seedRun: request.seedRun)
         try policy.check(request.password, email: email, name: new.name)
         try hasher.check(for: store.environment())
         if try store.customerExists(email) { throw CustomerError.emailTaken(email.normalized) }

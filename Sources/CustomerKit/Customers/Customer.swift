@@ -145,18 +145,28 @@ public struct NewCustomer: Sendable, Equatable {
     public var passwordHash: String?
     /// Where the customer came from (`metadata.source`).
     public var source: String
+    /// The seed run that created it (`metadata.seed_run`), for `seed --clean`.
+    public var seedRun: String?
 
     /// Validates the free-text fields.
     public init(
         email: EmailAddress, name: String, companyName: String? = nil, customerType: CustomerType = .trial,
-        passwordHash: String? = nil, source: String = "direct"
+        passwordHash: String? = nil, source: String = "direct", seedRun: String? = nil
     ) throws {
+        self.seedRun = seedRun
         self.email = email
         self.name = try CustomerFields.text(name, field: "name")
         self.companyName = try companyName.map { try CustomerFields.text($0, field: "company") }
         self.customerType = customerType
         self.passwordHash = passwordHash
         self.source = try CustomerFields.text(source, field: "source")
+    }
+}
+
+extension NewCustomer {
+    /// The `metadata` column's JSON object.
+    var metadataJSON: String {
+        JSONValue.object([("source", .string(source))] + (seedRun.map { [("seed_run", .string($0))] } ?? [])).serialized
     }
 }
 

@@ -10,6 +10,12 @@ public struct ProvisionRequest: Sendable, Equatable {
     /// `TYPE:NAMESPACE` entries.
     public var forges: [String]
     public var idempotencyKey: String?
+    /// Customer type (provisioning makes trial customers unless told otherwise).
+    public var customerType: CustomerType = .trial
+    /// The seed run creating it, if any.
+    public var seedRun: String?
+    /// A bcrypt hash to store (seeding with passwords); provisioning normally sets none.
+    public var passwordHash: String?
 
     public init(email: String, name: String, company: String? = nil, source: String? = nil, forges: [String] = [], idempotencyKey: String? = nil) {
         self.email = email
@@ -165,7 +171,8 @@ public struct Provisioner: Sendable {
         do {
             let email = try EmailAddress(request.email)
             let new = try NewCustomer(
-                email: email, name: request.name, companyName: request.company, source: request.source ?? "direct")
+                email: email, name: request.name, companyName: request.company, customerType: request.customerType,
+                passwordHash: request.passwordHash, source: request.source ?? "direct", seedRun: request.seedRun)
             var forges: [ForgeNamespace] = []
             for text in request.forges where !forges.contains(try ForgeNamespace(parsing: text)) {
                 forges.append(try ForgeNamespace(parsing: text))

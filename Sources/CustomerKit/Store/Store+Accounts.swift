@@ -24,7 +24,7 @@ extension Store {
     /// Inserts a customer and its audit entry in one transaction; a taken email is `emailTaken`.
     func insertCustomer(_ new: NewCustomer, actor: Actor) throws -> Customer {
         let stamp = Timestamp.string(from: now)
-        let metadata = JSONValue.object([("source", .string(new.source))]).serialized
+        let metadata = new.metadataJSON
         return try write { db in
             do {
                 try db.execute(

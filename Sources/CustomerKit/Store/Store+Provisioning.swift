@@ -77,12 +77,12 @@ extension Store {
             try db.cachedStatement(
                 sql: """
                     INSERT INTO customers (name, email, email_normalized, customer_type, company_name, metadata,
-                      stripe_customer_id, created_at, updated_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                      stripe_customer_id, password_hash, created_at, updated_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """
             ).execute(arguments: [
                 new.name, new.email.entered, new.email.normalized, new.customerType.rawValue, new.companyName,
-                JSONValue.object([("source", .string(new.source))]).serialized, item.billingCustomerId, stamp, stamp,
+                new.metadataJSON, item.billingCustomerId, new.passwordHash, stamp, stamp,
             ])
         } catch DatabaseError.SQLITE_CONSTRAINT_UNIQUE {
             throw CustomerError.emailTaken(new.email.normalized)
@@ -102,7 +102,7 @@ extension Store {
         }
         let customer = Customer.provisioned(id: customerId, new, billingCustomerId: item.billingCustomerId, stamp: stamp)
         let ledger = LedgerTransaction(db: db, customer: customer, now: instant)
-        let grant = try CreditLedger.appendGrant(ledger, amount: trialCredits, source: "trial_signup")
+        let balance = trialCredits > 0 ? try CreditLedger.appendGrant(ledger, amount: trialCredits, source: "trial_signup").balanceAfter : 0
         try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (actor, action, customer_id, subject, details, created_at)
@@ -114,7 +114,7 @@ extension Store {
         ])
         let result = ProvisionResult(
             customerId: customerId, email: new.email.entered, apiKey: item.apiKey, apiKeyPrefix: prefix,
-            billingCustomerId: item.billingCustomerId, creditBalance: grant.balanceAfter, created: true, replayed: false)
+            billingCustomerId: item.billingCustomerId, creditBalance: balance, created: true, replayed: false)
         if let key = item.idempotencyKey {
             let stored = JSONValue.object([
                 ("customer_id", .int(customerId)), ("email", .string(result.email)), ("api_key_prefix", .string(prefix)),
@@ -145,9 +145,9 @@ extension Customer {
     /// without reading the row back.
     static func provisioned(id: Int64, _ new: NewCustomer, billingCustomerId: String, stamp: String) -> Customer {
         Customer(
-            id: id, name: new.name, email: new.email.entered, emailNormalized: new.email.normalized, passwordHash: nil,
+            id: id, name: new.name, email: new.email.entered, emailNormalized: new.email.normalized, passwordHash: new.passwordHash,
             isStaff: false, adminLevel: nil, customerType: new.customerType, companyName: new.companyName, active: true,
-            metadata: JSONValue.object([("source", .string(new.source))]).serialized, monthlyLimit: 100, currentUsage: 0,
+            metadata: new.metadataJSON, monthlyLimit: 100, currentUsage: 0,
             trialFixesUsed: 0, trialFixesLimit: 10, trialExpiredAt: nil, paymentMethodAddedAt: nil,
             stripeCustomerId: billingCustomerId, subscriptionPlan: "pay_as_you_go", subscriptionStatus: "trial",
             subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: stamp, updatedAt: stamp)

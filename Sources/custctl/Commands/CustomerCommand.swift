@@ -5,8 +5,8 @@ import CustomerKit
 struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer",
-        abstract: "List and show customers.",
-        subcommands: [CustomerList.self, CustomerShow.self]
+        abstract: "List, show, update, deactivate and activate customers.",
+        subcommands: [CustomerList.self, CustomerShow.self, CustomerUpdate.self, CustomerDeactivate.self, CustomerActivate.self]
     )
 }
 
