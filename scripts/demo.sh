@@ -14,7 +14,12 @@ step "Create the database and apply the consolidated schema" migrate
 step "Show the schema state and the environment mark" migrate status
 step "Mark it as a development database (destructive commands refuse production)" migrate --mark development --json
 password='Orbit-Falcon-7-Lantern'
+export CUSTCTL_ADMIN_PASSWORD='Harbor-Quartz-Lantern-42'
+step "Seed the development database from the default plan (API keys to a 0600 file)" seed --keys-out seeded-keys.jsonl
+step "Seeding again changes nothing" seed
 stdin_step() { local input="$1"; shift; printf '\n%s== %s%s\n$ printf ... | custctl %s\n' "$bold" "$1" "$plain" "${*:2}"; printf '%s\n' "$input" | "$bin" "${@:2}" || echo "(exit $?)"; }
+stdin_step "$CUSTCTL_ADMIN_PASSWORD" "Log in as the seeded admin" login --email admin@example.com --password-stdin --json
+step "The seeded Pro customer's credits" credits summary pro@example.com
 stdin_step "Password123!" "Check a weak password against the policy (refused, exit 65)" password check
 stdin_step "$password" "Register Ada (bcrypt cost 12 via libxcrypt; the password comes from stdin, never argv)" \
   register --email ada@example.com --name "Ada Lovelace" --company "Analytical Engines" --password-stdin
