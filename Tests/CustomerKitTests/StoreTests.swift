@@ -21,7 +21,7 @@ import Testing
         var heard: [String] = []
         let rollback = try store.rollback(.steps(2)) { heard.append($0) }
         #expect(rollback.reverted == ["008_create_provision_requests", "007_create_scheduled_emails"])
-        #expect(heard == rollback.reverted)
+        #expect(heard == rollback.reverted.map { "reverted " + $0 })
         #expect(try store.migrationStatus().pending == ["007_create_scheduled_emails", "008_create_provision_requests"])
         #expect(throws: StoreError.migrationsPending(["007_create_scheduled_emails", "008_create_provision_requests"])) {
             try store.ensureCurrentSchema()

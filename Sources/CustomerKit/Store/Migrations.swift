@@ -220,5 +220,8 @@ enum Migrations {
             ],
             down: ["DROP TABLE provision_requests"]
         ),
+        // On a legacy database `migrate` runs the consolidation (Store+Legacy.swift) in the same
+        // transaction as the migrations above; on any other database there is nothing to do.
+        Migration(name: "009_consolidate_legacy", up: [], down: []),
     ]
 }

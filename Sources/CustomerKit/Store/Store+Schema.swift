@@ -42,6 +42,8 @@ public struct MigrationRun: Sendable, Equatable {
     public let environment: DatabaseEnvironment?
     /// True when nothing was changed on purpose.
     public let dryRun: Bool
+    /// The consolidation report, when the database had the legacy layout.
+    public var consolidation: ConsolidationReport? = nil
 }
 
 /// How far `migrate rollback` goes.
@@ -62,6 +64,8 @@ public struct RollbackRun: Sendable, Equatable {
     public let backupPath: String?
     /// True when nothing was changed on purpose.
     public let dryRun: Bool
+    /// What rolling back a legacy consolidation restored, if it did.
+    public var legacy: LegacyRestoreReport? = nil
 }
 
 /// Errors of the `migrate` command family.
@@ -70,13 +74,11 @@ public enum MigrationError: DomainError, Equatable {
     case unknownMigration(String)
     /// The database holds migrations this binary cannot revert.
     case cannotRevertUnknown([String])
-    /// The database has the legacy layout, which this version cannot consolidate yet.
-    case legacyConsolidationUnavailable
 
     public var kind: FailureKind {
         switch self {
         case .unknownMigration: return .usage
-        case .cannotRevertUnknown, .legacyConsolidationUnavailable: return .configuration
+        case .cannotRevertUnknown: return .configuration
         }
     }
 
@@ -84,7 +86,6 @@ public enum MigrationError: DomainError, Equatable {
         switch self {
         case .unknownMigration: return "unknown_migration"
         case .cannotRevertUnknown: return "database_newer"
-        case .legacyConsolidationUnavailable: return "legacy_layout"
         }
     }
 
@@ -95,9 +96,6 @@ public enum MigrationError: DomainError, Equatable {
         case .cannotRevertUnknown(let names):
             return "cannot roll back migrations this custctl does not know (\(names.joined(separator: ", "))); "
                 + "use the newer custctl that applied them"
-        case .legacyConsolidationUnavailable:
-            return "database has the legacy (pre-consolidation) layout, which this custctl cannot consolidate; "
-                + "upgrade custctl"
         }
     }
 }
@@ -193,14 +191,23 @@ extension Store {
     }
 
     /// Applies every pending migration, each in its own transaction, after a backup of a database
-    /// that holds data; `progress` hears each name as it is applied.
+    /// that holds data; `progress` hears what happened, step by step. A legacy database is
+    /// consolidated instead, in one transaction.
     public func migrate(
         dryRun: Bool = false, backup: Bool = true, mark: DatabaseEnvironment? = nil,
         progress: (String) -> Void = { _ in }
     ) throws -> MigrationRun {
         try withSchemaLock {
             let status = try migrationStatus()
-            if status.layout == .legacy { throw MigrationError.legacyConsolidationUnavailable }
+            if status.layout == .legacy {
+                let backupPath = backup && !dryRun ? try backupIfHoldsData() : nil
+                if !dryRun { try enableWAL() }
+                var run = MigrationRun(
+                    applied: Migrations.all.map(\.name), backupPath: backupPath,
+                    environment: dryRun ? nil : .production, dryRun: dryRun)
+                run.consolidation = try consolidateLegacy(dryRun: dryRun, progress: progress)
+                return run
+            }
             if !status.unknown.isEmpty { throw StoreError.newerSchema(status.unknown) }
             let pending = Migrations.all.filter { status.pending.contains($0.name) }
             let changes = !pending.isEmpty || (mark != nil && mark != status.environment)
@@ -216,7 +223,7 @@ extension Store {
             }
             for migration in pending {
                 try write { db in try Store.apply(migration, in: db, at: now) }
-                progress(migration.name)
+                progress("applied " + migration.name)
             }
             if let mark {
                 try write { db in
@@ -258,6 +265,13 @@ extension Store {
             }
             try refuseProduction("roll back migrations")
             let backupPath = backup ? try backupIfHoldsData() : nil
+            if toRevert.contains(LegacyLayout.consolidationMigration), try read({ try $0.tableExists("legacy_archive") }) {
+                // The consolidation cannot be reverted alone: it gives the legacy database back whole.
+                var run = RollbackRun(reverted: newestFirst, backupPath: backupPath, dryRun: false)
+                run.legacy = try restoreLegacy()
+                progress("restored the legacy layout")
+                return run
+            }
             let byName = Dictionary(uniqueKeysWithValues: Migrations.all.map { ($0.name, $0) })
             for name in toRevert {
                 guard let migration = byName[name] else { continue }
@@ -265,7 +279,7 @@ extension Store {
                     for sql in migration.down { try db.execute(sql: sql) }
                     try db.execute(sql: "DELETE FROM custctl_migrations WHERE name = ?", arguments: [name])
                 }
-                progress(name)
+                progress("reverted " + name)
             }
             if target == .all {
                 try write { db in

@@ -41,7 +41,7 @@ struct MigrateApply: ParsableCommand {
         let output = global.output
         let store = try global.openStoreForMaintenance()
         let run = try store.migrate(dryRun: dryRun, backup: !noBackup, mark: mark) { name in
-            output.note("applied \(name)")
+            output.note(name)
         }
         output.result(run.json) {
             var lines: [String] = []
@@ -55,6 +55,7 @@ struct MigrateApply: ParsableCommand {
                 lines.append("applied \(run.applied.count) migration(s)")
             }
             if let environment = run.environment { lines.append("environment: \(environment.rawValue)") }
+            if let report = run.consolidation { lines += report.humanLines }
             return lines.joined(separator: "\n")
         }
     }
@@ -69,6 +70,34 @@ extension MigrationRun {
             ("dry_run", .bool(dryRun)),
             ("backup", .optional(backupPath)),
             ("environment", .optional(environment?.rawValue)),
+        ] + (consolidation.map { [("consolidation", $0.json)] } ?? []))
+    }
+}
+
+extension ConsolidationIssue {
+    var json: JSONValue {
+        .object([("table", .string(table)), ("id", .int(id)), ("reason", .string(reason))])
+    }
+}
+
+extension ConsolidationReport {
+    var json: JSONValue {
+        .object([
+            ("counts", .object(counts.map { ($0.0, .int(Int64($0.1))) })),
+            ("conflicts", .array(conflicts.map(\.json))),
+            ("archived_columns", .array(archivedColumns.map(JSONValue.string))),
         ])
+    }
+
+    var humanLines: [String] {
+        var lines = [dryRun ? "legacy consolidation (dry run, nothing changed):" : "legacy consolidation:"]
+        lines += counts.map { "  \($0.0.replacingOccurrences(of: "_", with: " ")): \($0.1)" }
+        if !conflicts.isEmpty {
+            lines.append("conflicts and rows not kept (all archived in legacy_archive):")
+            lines += conflicts.map { "  \($0.table) \($0.id): \($0.reason)" }
+        }
+        lines.append("values kept only in the archive: " + archivedColumns.joined(separator: ", "))
+        if !dryRun { lines.append("the database is now marked production") }
+        return lines
     }
 }

@@ -43,7 +43,7 @@ struct MigrateRollback: ParsableCommand {
         let target: RollbackTarget = all ? .all : to.map(RollbackTarget.to) ?? .steps(steps ?? 1)
         let store = try global.openStoreForMaintenance()
         let run = try store.rollback(target, dryRun: dryRun, backup: !noBackup) { name in
-            output.note("reverted \(name)")
+            output.note(name)
         }
         output.result(run.json) {
             var lines: [String] = []
@@ -56,6 +56,13 @@ struct MigrateRollback: ParsableCommand {
             } else {
                 lines.append("reverted \(run.reverted.count) migration(s)")
             }
+            if let legacy = run.legacy {
+                lines.append("restored the legacy tables \(legacy.tables.joined(separator: ", ")) (\(legacy.rows) rows)")
+                if !legacy.keysNotRestored.isEmpty {
+                    lines.append("plaintext API keys cannot come back from their hashes; these hold sha256:<hex> instead:")
+                    lines += legacy.keysNotRestored.map { "  \($0.table) \($0.id)" }
+                }
+            }
             return lines.joined(separator: "\n")
         }
     }
@@ -67,6 +74,11 @@ extension RollbackRun {
             ("reverted", .array(reverted.map(JSONValue.string))),
             ("dry_run", .bool(dryRun)),
             ("backup", .optional(backupPath)),
-        ])
+        ] + (legacy.map { legacy in
+            [("legacy", .object([
+                ("tables", .array(legacy.tables.map(JSONValue.string))), ("rows", .int(Int64(legacy.rows))),
+                ("keys_not_restored", .array(legacy.keysNotRestored.map(\.json))),
+            ]))]
+        } ?? []))
     }
 }
