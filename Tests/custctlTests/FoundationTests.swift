@@ -11,7 +11,7 @@ import Testing
         #expect(list.stdout.isEmpty)
         #expect(try cli.mode(cli.database) == 0o600)
         let status = try cli.run(["migrate", "status", "--json"]).json()
-        #expect((status["applied"] as? [String])?.count == 8)
+        #expect((status["applied"] as? [String])?.count == 9)
         #expect((status["pending"] as? [String]) == [])
         #expect(status["environment"] as? String == "development")
         #expect(try cli.sqlite("PRAGMA journal_mode") == "wal")
@@ -24,7 +24,7 @@ import Testing
         for result in results {
             #expect(result.status == 0, "stderr: \(result.stderr)")
         }
-        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == "8")
+        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == "9")
         #expect(try cli.sqlite("SELECT count(DISTINCT applied_at) FROM custctl_migrations") == "1")
     }
 
@@ -82,14 +82,14 @@ import Testing
         #expect(refused.status == 78)
         let error = try refused.jsonError()
         #expect(error["error"] as? String == "migrations_pending")
-        #expect(error["migrations"] as? [String] == ["007_create_scheduled_emails", "008_create_provision_requests"])
+        #expect(error["migrations"] as? [String] == ["008_create_provision_requests", "009_consolidate_legacy"])
         #expect(try cli.run(["migrate", "status", "--check"]).status == 78)
         let dryRun = try cli.run(["migrate", "--dry-run", "--json"]).json()
-        #expect(dryRun["applied"] as? [String] == ["007_create_scheduled_emails", "008_create_provision_requests"])
+        #expect(dryRun["applied"] as? [String] == ["008_create_provision_requests", "009_consolidate_legacy"])
         #expect(try cli.run(["customer", "list"]).status == 78)
         let applied = try cli.run(["migrate", "--json"])
         #expect(applied.status == 0)
-        #expect(try applied.json()["applied"] as? [String] == ["007_create_scheduled_emails", "008_create_provision_requests"])
+        #expect(try applied.json()["applied"] as? [String] == ["008_create_provision_requests", "009_consolidate_legacy"])
         #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
         #expect(try cli.run(["customer", "list"]).status == 0)
     }
@@ -112,7 +112,7 @@ import Testing
         #expect(try cli.run(["migrate"]).status == 0)
         let result = try cli.run(["migrate", "rollback", "--all", "--json"])
         #expect(result.status == 0)
-        #expect((try result.json()["reverted"] as? [String])?.count == 8)
+        #expect((try result.json()["reverted"] as? [String])?.count == 9)
         #expect(try cli.sqlite("SELECT count(*) FROM sqlite_master") == "0")
         let status = try cli.run(["migrate", "status", "--json"]).json()
         #expect(status["layout"] as? String == "empty")
@@ -127,7 +127,7 @@ import Testing
         let backup = cli.directory.appendingPathComponent(try #require(rollback["backup"] as? String)).path
         #expect(try cli.mode(backup) == 0o600)
         #expect(try cli.sqlite("SELECT email FROM customers", database: backup) == "ada@example.com")
-        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations", database: backup) == "8")
+        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations", database: backup) == "9")
         let noBackup = try cli.run(["migrate", "--no-backup", "--json"]).json()
         #expect(noBackup["backup"] is NSNull)
         let files = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).filter { $0.contains(".backup-") }
@@ -142,7 +142,7 @@ import Testing
         let refused = try cli.run(["migrate", "rollback", "--all", "--json"])
         #expect(refused.status == 78)
         #expect(try refused.jsonError()["error"] as? String == "production_database")
-        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == "8")
+        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == "9")
         #expect(try cli.run(["migrate", "--mark", "staging"]).status == 0)
         #expect(try cli.run(["migrate", "rollback"]).status == 0)
         #expect(try cli.run(["migrate", "--mark", "nowhere"]).status == 64)
