@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// End-to-end: consolidating legacy databases with the built binary.
+@Suite struct LegacyEndToEndTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    private func load(_ cli: CLI, sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [cli.database]
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data(sql.utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    private func generated(_ count: Int) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Self.root.appendingPathComponent("scripts/gen-legacy.py").path, String(count)]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func givenTheSmallFixture_whenMigrated_thenReportedConsolidatedAndProduction() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try load(cli, sql: String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8))
+        let dry = try cli.run(["migrate", "--dry-run", "--json"])
+        #expect(dry.status == 0)
+        #expect(try cli.run(["customer", "list"]).status == 78)
+        let run = try cli.run(["migrate", "--json"])
+        #expect(run.status == 0)
+        let report = try #require(try run.json()["consolidation"] as? [String: Any])
+        #expect((report["counts"] as? [String: Int])?["customers"] == 5)
+        #expect((report["conflicts"] as? [[String: Any]])?.count == 6)
+        #expect(try run.json()["environment"] as? String == "production")
+        #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
+        #expect(try cli.run(["apikey", "verify"], stdin: "sk_live_ada_inline_0001\n").status == 0)
+        #expect(try cli.run(["seed"]).status == 78)
+        #expect(try cli.run(["migrate", "rollback", "--all"]).status == 78)
+        #expect(try cli.run(["migrate", "--mark", "staging"]).status == 0)
+        let rollback = try cli.run(["migrate", "rollback", "--to", "008_create_provision_requests", "--json"])
+        #expect(rollback.status == 0)
+        #expect(((try rollback.json()["legacy"] as? [String: Any])?["keys_not_restored"] as? [Any])?.count == 6)
+        #expect(try cli.run(["migrate", "status", "--json"]).json()["layout"] as? String == "legacy")
+        #expect(try cli.sqlite("SELECT count(*) FROM customers") == "6")
+    }
+
+    @Test func givenALargeLegacyDatabase_whenMigrateIsKilled_thenItIsEitherUntouchedOrFullyConsolidated() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let count = ProcessInfo.processInfo.environment["CUSTCTL_LONG_TESTS"] == nil ? 20_000 : 100_000
+        try load(cli, sql: generated(count))
+        let pristine = cli.directory.appendingPathComponent("pristine.db").path
+        try FileManager.default.copyItem(atPath: cli.database, toPath: pristine)
+        // How long a whole consolidation takes here, so the kills land before, during and after it.
+        let started = Date()
+        #expect(try cli.run(["migrate", "--no-backup"]).status == 0)
+        let duration = Date().timeIntervalSince(started)
+        var outcomes: [String] = []
+        for fraction in [0.1, 0.4, 0.7, 0.95, 1.5] {
+            try? FileManager.default.removeItem(atPath: cli.database)
+            try? FileManager.default.removeItem(atPath: cli.database + "-wal")
+            try? FileManager.default.removeItem(atPath: cli.database + "-shm")
+            try FileManager.default.copyItem(atPath: pristine, toPath: cli.database)
+            let running = try cli.start(["migrate", "--no-backup"])
+            usleep(UInt32(duration * fraction * 1_000_000))
+            kill(running.process.processIdentifier, SIGKILL)
+            _ = try running.wait()
+            #expect(try cli.sqlite("PRAGMA integrity_check") == "ok")
+            let layout = try cli.run(["migrate", "status", "--json"]).json()["layout"] as? String
+            if layout == "legacy" {
+                #expect(try cli.sqlite("SELECT count(*) FROM customers") == String(count))
+                #expect(try cli.sqlite("SELECT count(*) FROM api_keys") == String(count))
+                #expect(try cli.sqlite("SELECT count(*) FROM sqlite_master WHERE name LIKE 'custctl%' OR name LIKE 'legacy%'") == "0")
+            } else {
+                #expect(layout == "custctl")
+                #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
+                #expect(try cli.sqlite("SELECT count(*) FROM customers") == String(count))
+                #expect(try cli.sqlite("SELECT count(*) FROM api_keys") == String(2 * count))
+            }
+            outcomes.append("\(fraction): \(layout ?? "?")")
+        }
+        // Whatever the kills hit, a later migrate finishes the job.
+        #expect(try cli.run(["migrate", "--no-backup"]).status == 0)
+        #expect(try cli.run(["apikey", "verify"], stdin: "sk_live_key_00000007\n").status == 0)
+        print("consolidation kill outcomes: \(outcomes)")
+    }
+}
