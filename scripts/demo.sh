@@ -2,6 +2,7 @@
 # The main job on a fresh embedded database in a temporary folder, step by step.
 set -euo pipefail
 bin="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+root="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/custctl-demo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -53,6 +54,15 @@ step "Provision a small batch from CSV, all or nothing" provision --file batch.c
 step "Forge accounts" forge list
 step "Onboarding emails due now" emails due
 step "The audit log" audit list
+echo
+echo "== Legacy consolidation: a pre-consolidation database (users + customers with inline keys and github_org)"
+sqlite3 legacy.db < "$root/fixtures/legacy/small.sql"
+step "Dry run: the report, nothing changed" --database legacy.db migrate --dry-run
+step "Consolidate (backup first, one transaction, marked production)" --database legacy.db migrate
+step "The consolidated customers" --database legacy.db customer list
+printf '%s\n' sk_live_ada_inline_0001 > key.txt
+printf '\n$ custctl --database legacy.db apikey verify < key.txt   (a legacy inline key still works)\n'
+"$bin" --database legacy.db apikey verify < key.txt
 step "List customers" customer list
 echo
 echo "demo finished: every step above ran against $work/custctl.db"
