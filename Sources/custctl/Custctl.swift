@@ -19,7 +19,7 @@ struct Custctl: ParsableCommand {
         subcommands: [
             Migrate.self, Seed.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self,
             Provision.self, Credits.self, BillingCommand.self, APIKeyCommand.self, ForgeCommand.self, EmailsCommand.self,
-            Audit.self, Throttle.self, PasswordCommand.self,
+            Audit.self, Throttle.self, PasswordCommand.self, Doctor.self,
         ]
     )
 

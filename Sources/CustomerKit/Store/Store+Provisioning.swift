@@ -110,7 +110,9 @@ extension Store {
                 """
         ).execute(arguments: [
             actor.name, customerId, new.email.normalized,
-            JSONValue.object([("source", .string(new.source)), ("forges", .int(Int64(item.forges.count)))]).serialized, stamp,
+            JSONValue.object([
+                ("source", .string(new.source)), ("forges", .int(Int64(item.forges.count))), ("trial_credits", .int(trialCredits)),
+            ]).serialized, stamp,
         ])
         let result = ProvisionResult(
             customerId: customerId, email: new.email.entered, apiKey: item.apiKey, apiKeyPrefix: prefix,
