@@ -1,7 +1,7 @@
 # custctl: build, demo, test, bench, fmt, lint, install.
 SWIFT ?= swift
 PREFIX ?= /usr/local
-APT_PACKAGES := libsqlite3-dev libcrypt-dev sqlite3
+APT_PACKAGES := libsqlite3-dev libcrypt-dev sqlite3 strace
 BIN := .build/debug/custctl
 
 .PHONY: all build release demo test test-long bench fmt lint install deps man completions clean
@@ -28,6 +28,11 @@ demo: build
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The same suites with the full counts (20,000-record batches, 100,000-customer consolidations, more kills).
+test-long: deps
+	$(SWIFT) build --build-tests
+	CUSTCTL_LONG_TESTS=1 $(SWIFT) test --skip-build
 
 bench: release
 	@scripts/bench.sh
