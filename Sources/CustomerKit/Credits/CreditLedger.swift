@@ -213,20 +213,21 @@ public struct CreditLedger: Sendable {
     /// Takes `amount` credits from the open lots, soonest-expiring first; returns what came from where.
     private func draw(_ amount: Int64, in tx: LedgerTransaction) throws -> JSONValue {
         var left = amount
-        var taken: [JSONValue] = []
-        for lot in try tx.openLots() where left > 0 {
+        var taken: [(grantId: Int64, remaining: Int64, take: Int64)] = []
+        try tx.forEachOpenLot { lot in
             let take = min(lot.remaining, left)
-            try tx.setRemaining(lot.remaining - take, ofLot: lot.grantId)
-            taken.append(.object([("grant_id", .int(lot.grantId)), ("credits", .int(take))]))
+            taken.append((lot.grantId, lot.remaining, take))
             left -= take
+            return left > 0
         }
-        return .array(taken)
+        for lot in taken { try tx.setRemaining(lot.remaining - lot.take, ofLot: lot.grantId) }
+        return .array(taken.map { .object([("grant_id", .int($0.grantId)), ("credits", .int($0.take))]) })
     }
 
     /// Writes an `expire` entry for every lot whose instant has passed with credits left.
     func expireDueLots(_ tx: LedgerTransaction) throws {
-        for lot in try tx.openLots() {
-            guard let stamp = lot.expiresAt, stamp <= tx.stamp else { continue }
+        for lot in try tx.expiredLots() {
+            let stamp = lot.expiresAt ?? tx.stamp
             try tx.setRemaining(0, ofLot: lot.grantId)
             try tx.append(NewLedgerEntry(
                 amount: -lot.remaining, kind: .expire, source: "expiry",

@@ -152,7 +152,7 @@ enum Migrations {
                   remaining INTEGER NOT NULL CHECK (remaining >= 0),
                   expires_at TEXT)
                 """,
-                "CREATE INDEX credit_lots_open ON credit_lots(customer_id, expires_at) WHERE remaining > 0",
+                "CREATE INDEX credit_lots_open ON credit_lots(customer_id, expires_at, grant_id) WHERE remaining > 0",
             ],
             down: ["DROP TABLE credit_lots", "DROP TABLE credit_transactions"]
         ),

@@ -31,16 +31,36 @@ final class LedgerTransaction {
             arguments: [customer.id]) ?? 0
     }
 
-    /// Lots with credits left, soonest-expiring first, never-expiring last.
-    func openLots() throws -> [CreditLot] {
+    /// Lots with credits left, soonest-expiring first, never-expiring last (ties: oldest grant),
+    /// read one at a time until `visit` returns false, so a customer with a million lots costs what
+    /// one with a few does.
+    func forEachOpenLot(_ visit: (CreditLot) throws -> Bool) throws {
+        for sql in [
+            """
+            SELECT grant_id, remaining, expires_at FROM credit_lots
+            WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL ORDER BY expires_at, grant_id
+            """,
+            """
+            SELECT grant_id, remaining, expires_at FROM credit_lots
+            WHERE customer_id = ? AND remaining > 0 AND expires_at IS NULL ORDER BY grant_id
+            """,
+        ] {
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [customer.id])
+            while let row = try rows.next() {
+                if try !visit(CreditLot(grantId: row["grant_id"], remaining: row["remaining"], expiresAt: row["expires_at"])) { return }
+            }
+        }
+    }
+
+    /// Lots whose instant has passed with credits left.
+    func expiredLots() throws -> [CreditLot] {
         try Row.fetchAll(
-            db,
-            sql: """
+            db.cachedStatement(sql: """
                 SELECT grant_id, remaining, expires_at FROM credit_lots
-                WHERE customer_id = ? AND remaining > 0
-                ORDER BY expires_at IS NULL, expires_at, grant_id
-                """,
-            arguments: [customer.id]
+                WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
+                ORDER BY expires_at, grant_id
+                """),
+            arguments: [customer.id, stamp]
         ).map { CreditLot(grantId: $0["grant_id"], remaining: $0["remaining"], expiresAt: $0["expires_at"]) }
     }
 
@@ -74,7 +94,7 @@ final class LedgerTransaction {
 
     /// Sets what is left of a lot.
     func setRemaining(_ remaining: Int64, ofLot grantId: Int64) throws {
-        try db.execute(sql: "UPDATE credit_lots SET remaining = ? WHERE grant_id = ?", arguments: [remaining, grantId])
+        try db.cachedStatement(sql: "UPDATE credit_lots SET remaining = ? WHERE grant_id = ?").execute(arguments: [remaining, grantId])
     }
 
     /// The entry carrying `key` for this customer, if any.
