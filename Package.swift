@@ -43,7 +43,8 @@ let package = Package(
         ),
         .testTarget(
             name: "custctlTests",
-            dependencies: []
+            dependencies: [],
+            exclude: ["Fixtures"]
         ),
     ]
 )

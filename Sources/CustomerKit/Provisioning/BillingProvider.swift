@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// What a billing provider needs to create its customer.
 public struct BillingCustomerRequest: Sendable, Equatable {
@@ -91,16 +88,15 @@ public struct StripeBilling: BillingProvider {
     public var name: String { "stripe" }
 
     public func createCustomer(_ request: BillingCustomerRequest) throws -> String {
-        var http = URLRequest(url: baseURL.appendingPathComponent("v1/customers"), timeoutInterval: timeout)
-        http.httpMethod = "POST"
-        http.setValue("Bearer \(apiKey)", forHTTPHeaderField: "Authorization")
-        http.setValue(request.idempotencyKey, forHTTPHeaderField: "Idempotency-Key")
-        http.setValue("application/x-www-form-urlencoded", forHTTPHeaderField: "Content-Type")
-        http.httpBody = Data(Self.form([
+        let body = Self.form([
             ("email", request.email), ("name", request.name), ("metadata[source]", request.source),
             ("metadata[created_by]", "custctl"),
-        ]).utf8)
-        let (data, status) = try Self.send(http, timeout: timeout)
+        ])
+        let (data, status) = try HTTPClient.post(
+            baseURL.appendingPathComponent("v1/customers"),
+            headers: [("Authorization", "Bearer \(apiKey)"), ("Idempotency-Key", request.idempotencyKey),
+                      ("Content-Type", "application/x-www-form-urlencoded")],
+            body: body, timeout: timeout)
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         guard (200..<300).contains(status) else {
             let message = ((object?["error"] as? [String: Any])?["message"] as? String) ?? "no message"
@@ -121,30 +117,5 @@ public struct StripeBilling: BillingProvider {
             let v = value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value
             return "\(k)=\(v)"
         }.joined(separator: "&")
-    }
-
-    /// A blocking request: a command-line tool has nothing else to do meanwhile.
-    private static func send(_ request: URLRequest, timeout: TimeInterval) throws -> (Data, Int) {
-        final class Box: @unchecked Sendable {
-            var data: Data?
-            var status = 0
-            var error: Error?
-        }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = timeout
-        let session = URLSession(configuration: configuration)
-        session.dataTask(with: request) { data, response, error in
-            box.data = data
-            box.status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            box.error = error
-            done.signal()
-        }.resume()
-        done.wait()
-        session.finishTasksAndInvalidate()
-        if let error = box.error { throw BillingProviderError.unavailable(error.localizedDescription) }
-        return (box.data ?? Data(), box.status)
     }
 }

@@ -1,0 +1,278 @@
+#!/usr/bin/env python3
+"""`make bench`: custctl against its references (SPEC section 7), interleaved runs, medians.
+
+Prints one table and writes bench/results.json. Whole-process timings of short commands use
+hyperfine; bulk scenarios alternate custctl and reference runs here. Everything runs on this
+machine in one go, so the ratios compare like with like.
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, ".build", "release", "custctl")
+QUICK = os.environ.get("BENCH_QUICK") is not None
+N_BULK = 20_000 if QUICK else 100_000
+RUNS = 3 if QUICK else 5
+ENV = dict(os.environ, NO_COLOR="1", CUSTCTL_LOGIN_MAX_ATTEMPTS="1000000")
+WORK = tempfile.mkdtemp(prefix="custctl-bench-")
+results = []
+
+
+def sh(args, stdin=None, env=None, check=True):
+    return subprocess.run(args, input=stdin, capture_output=True, env=env or ENV, check=check, cwd=WORK)
+
+
+def timed(args, stdin=None, env=None, setup=None):
+    if setup:
+        setup()
+    start = time.perf_counter()
+    done = subprocess.run(args, input=stdin, capture_output=True, env=env or ENV, cwd=WORK)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit("failed: %s\n%s" % (" ".join(args), done.stderr.decode()[:500]))
+    return elapsed
+
+
+def interleaved(ours, reference, runs=RUNS):
+    """Alternate (setup, command) pairs; return the medians in seconds."""
+    a, b = [], []
+    for _ in range(runs):
+        a.append(timed(*ours))
+        b.append(timed(*reference))
+    return statistics.median(a), statistics.median(b)
+
+
+def hyperfine(commands, runs=30, warmup=3, input_file=None, env=None):
+    out = os.path.join(WORK, "hyperfine.json")
+    # hyperfine 1.15 (Debian 12) has no --input: feed standard input through its shell, whose start-up
+    # time hyperfine measures and subtracts; without input, -N runs the commands directly.
+    args = ["hyperfine", "--warmup", str(warmup), "--runs", str(runs), "--export-json", out, "--style", "none"]
+    if input_file:
+        commands = [f"{command} < {input_file}" for command in commands]
+    else:
+        args.append("-N")
+    subprocess.run(args + commands, check=True, capture_output=True, env=env or ENV, cwd=WORK)
+    with open(out) as handle:
+        return [r["median"] for r in json.load(handle)["results"]]
+
+
+def record(name, ours, reference, target, passed, unit="s", note=""):
+    results.append({"scenario": name, "custctl": ours, "reference": reference, "ratio": (ours / reference) if reference else None,
+                    "target": target, "pass": passed, "unit": unit, "note": note})
+
+
+def db(name):
+    return os.path.join(WORK, name)
+
+
+def fresh_db(path):
+    for suffix in ("", "-wal", "-shm", "-lock"):
+        if os.path.exists(path + suffix):
+            os.remove(path + suffix)
+
+
+def empty_schema(path):
+    fresh_db(path)
+    sh([BIN, "--database", path, "migrate", "--quiet"])
+
+
+# 1. A read command as a whole process against the sqlite3 shell on the same file.
+def read_command():
+    path = db("read.db")
+    empty_schema(path)
+    sh([BIN, "--database", path, "provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"])
+    query = ("SELECT balance_after FROM credit_transactions WHERE customer_id = "
+             "(SELECT id FROM customers WHERE email_normalized = 'ada@example.com') ORDER BY id DESC LIMIT 1")
+    ours, ref = hyperfine([f"{BIN} --database {path} credits balance ada@example.com", f"sqlite3 {path} \"{query}\""], runs=40)
+    record("credits balance (whole process) vs sqlite3 shell", ours, ref, "<= 1.5x", ours / ref <= 1.5)
+
+
+# 2. Bulk provisioning against the sqlite3 shell loading the same rows.
+def bulk_provision():
+    feed = os.path.join(WORK, "bulk.jsonl")
+    with open(feed, "w") as out:
+        for i in range(N_BULK):
+            out.write('{"email":"c%d@example.com","name":"Customer %d","forge":"github:org-%d"}\n' % (i, i, i))
+    template = db("template.db")
+    empty_schema(template)
+    script = os.path.join(WORK, "bulk.sql")
+    stamp = "2026-11-23T00:00:00.000Z"
+    with open(script, "w") as out:
+        out.write("PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; BEGIN IMMEDIATE;\n")
+        for i in range(N_BULK):
+            cid = i + 1
+            key_hash = "%064x" % (i * 7919 + 1)
+            out.write("INSERT INTO customers (id,name,email,email_normalized,customer_type,metadata,stripe_customer_id,created_at,updated_at) "
+                      "VALUES (%d,'Customer %d','c%d@example.com','c%d@example.com','trial','{\"source\":\"direct\"}','cus_local_%024d','%s','%s');\n"
+                      % (cid, i, i, i, i, stamp, stamp))
+            out.write("INSERT INTO api_keys (customer_id,name,prefix,key_hash,created_at) VALUES (%d,'Default','cck_%08d','%s','%s');\n" % (cid, i, key_hash, stamp))
+            out.write("INSERT INTO forge_accounts (customer_id,forge_type,namespace,created_at) VALUES (%d,'github','org-%d','%s');\n" % (cid, i, stamp))
+            for template_name, due in (("welcome", stamp), ("getting_started", stamp), ("first_fix_tips", stamp), ("trial_checkin", stamp)):
+                out.write("INSERT INTO scheduled_emails (customer_id,template,due_at,created_at) VALUES (%d,'%s','%s','%s');\n" % (cid, template_name, due, stamp))
+            out.write("INSERT INTO credit_transactions (customer_id,amount,balance_after,kind,source,metadata,created_at) VALUES (%d,5,5,'grant','trial_signup','{}','%s');\n" % (cid, stamp))
+            out.write("INSERT INTO credit_lots (grant_id,customer_id,remaining) VALUES (last_insert_rowid(),%d,5);\n" % cid)
+            out.write("INSERT INTO audit_log (actor,action,customer_id,subject,details,created_at) VALUES ('bench','customer.provision',%d,'c%d@example.com','{}','%s');\n" % (cid, i, stamp))
+        out.write("COMMIT;\n")
+    target = db("bulk.db")
+
+    def reset():
+        fresh_db(target)
+        shutil.copy(template, target)
+    with open(script, "rb") as handle:
+        sql = handle.read()
+    ours, ref = interleaved(([BIN, "--database", target, "provision", "--file", feed, "--atomic", "--quiet"], None, None, reset),
+                            (["sqlite3", target], sql, None, reset), runs=3)
+    rate = N_BULK / ours
+    record("provision --file --atomic %d vs sqlite3 loading the same rows" % N_BULK, ours, ref, "<= 2x", ours / ref <= 2)
+    record("provision --file rate", rate, None, ">= 20000/s", rate >= 20000, unit="customers/s")
+    reset()
+    peak = sh(["/usr/bin/time", "-f", "%M", BIN, "--database", target, "provision", "--file", feed, "--atomic", "--quiet"]).stderr.decode().strip().splitlines()[-1]
+    record("peak memory of provision --file %d" % N_BULK, int(peak) / 1024, None, "report", True, unit="MiB")
+
+
+# 3. Login at cost 12 against one bcrypt hash at cost 12; unknown email against wrong password.
+def login():
+    path = db("login.db")
+    empty_schema(path)
+    password = os.path.join(WORK, "password.txt")
+    with open(password, "w") as out:
+        out.write("Tr1cky-Falcon-Orbit\n")
+    sh([BIN, "--database", path, "register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin", "--quiet"],
+       stdin=b"Tr1cky-Falcon-Orbit\n", env=dict(ENV, CUSTCTL_BCRYPT_COST="12"))
+    reference = os.path.join(WORK, "bcrypt_ref")
+    subprocess.run(["cc", "-O2", "-o", reference, os.path.join(ROOT, "bench", "bcrypt_ref.c"), "-lcrypt"], check=True)
+    env = dict(ENV, CUSTCTL_BCRYPT_COST="12")
+    ours, ref = hyperfine([f"{BIN} --database {path} login --email ada@example.com --password-stdin", f"{reference} 12"],
+                          runs=15, warmup=2, input_file=password, env=env)
+    record("login at cost 12 vs one bcrypt at cost 12", ours, ref, "<= 1.05x", ours / ref <= 1.05)
+    wrong = os.path.join(WORK, "wrong.txt")
+    with open(wrong, "w") as out:
+        out.write("Wrong-Password-123\n")
+    unknown, known = timing_pair(path, wrong, env)
+    record("unknown-email login vs wrong-password login", unknown, known, "within 10%", abs(unknown / known - 1) <= 0.10)
+
+
+def timing_pair(path, wrong, env):
+    """Medians of failing logins for an unknown and a known email (-i: their exit 77 is expected)."""
+    out = os.path.join(WORK, "pair.json")
+    subprocess.run(["hyperfine", "-i", "--warmup", "1", "--runs", "12", "--export-json", out, "--style", "none",
+                    f"{BIN} --database {path} login --email ghost@example.com --password-stdin < {wrong}",
+                    f"{BIN} --database {path} login --email ada@example.com --password-stdin < {wrong}"], check=True, capture_output=True, env=env, cwd=WORK)
+    with open(out) as handle:
+        medians = [r["median"] for r in json.load(handle)["results"]]
+    sh([BIN, "--database", path, "throttle", "reset", "ghost@example.com", "--quiet"])
+    sh([BIN, "--database", path, "throttle", "reset", "ada@example.com", "--quiet"])
+    return medians[0], medians[1]
+
+
+# 4. Consume and balance read with 1 thousand and 1 million ledger entries.
+def ledger_scaling():
+    times = {}
+    for entries in (1_000, 1_000_000 if not QUICK else 200_000):
+        path = db("ledger-%d.db" % entries)
+        empty_schema(path)
+        sh([BIN, "--database", path, "provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"])
+        sh([BIN, "--database", path, "billing", "payment-method", "ada@example.com", "--consent", "--quiet"])
+        sh(["sqlite3", path, """
+            PRAGMA foreign_keys=ON;
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < %d)
+            INSERT INTO credit_transactions (customer_id, amount, balance_after, kind, source, metadata, created_at)
+            SELECT 1, 1, 5 + i, 'grant', 'manual', '{}', '2026-11-23T00:00:00.000Z' FROM n;
+            INSERT INTO credit_lots (grant_id, customer_id, remaining) SELECT id, 1, 1 FROM credit_transactions WHERE source = 'manual';
+            """ % entries])
+        read = hyperfine([f"{BIN} --database {path} credits balance ada@example.com"], runs=30)[0]
+        consume = hyperfine([f"{BIN} --database {path} credits consume ada@example.com"], runs=30)[0]
+        times[entries] = (read, consume)
+    small, large = sorted(times)
+    record("balance read, %d vs %d ledger entries" % (large, small), times[large][0], times[small][0], "flat (<= 1.2x)", times[large][0] / times[small][0] <= 1.2)
+    record("consume, %d vs %d ledger entries" % (large, small), times[large][1], times[small][1], "flat (<= 1.2x)", times[large][1] / times[small][1] <= 1.2)
+    record("consume throughput (one process per consume)", 1 / times[small][1], None, "report", True, unit="consumes/s")
+
+
+# 5. Seeding 10,000 synthetic customers.
+def seed():
+    path = db("seed.db")
+
+    def reset():
+        empty_schema(path)
+    runs = [timed([BIN, "--database", path, "seed", "--count", "10000", "--quiet"], setup=reset) for _ in range(RUNS)]
+    median = statistics.median(runs)
+    record("seed --count 10000", median, None, "< 5 s", median < 5)
+
+
+# 6. Legacy consolidation against equivalent set-based SQL in the sqlite3 shell.
+def legacy():
+    n = N_BULK
+    script = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen-legacy.py"), str(n)], capture_output=True, check=True).stdout
+    template = db("legacy-template.db")
+    fresh_db(template)
+    subprocess.run(["sqlite3", template], input=script, check=True)
+    target = db("legacy.db")
+
+    def reset():
+        fresh_db(target)
+        shutil.copy(template, target)
+        subprocess.run(["sqlite3", target, "PRAGMA journal_mode=WAL"], check=True, capture_output=True)
+    with open(os.path.join(ROOT, "bench", "legacy_reference.sql"), "rb") as handle:
+        ref_sql = handle.read()
+    ours, ref = interleaved(([BIN, "--database", target, "migrate", "--no-backup", "--quiet"], None, None, reset),
+                            (["sqlite3", target], ref_sql, None, reset), runs=3)
+    record("migrate (consolidate) %d legacy customers vs set-based SQL" % n, ours, ref, "<= 3x", ours / ref <= 3)
+
+
+# 7. Cold start.
+def cold_start():
+    ours = hyperfine([f"{BIN} --version"], runs=40)[0]
+    ref = hyperfine(["sqlite3 --version"], runs=40)[0]
+    record("cold start: custctl --version vs sqlite3 --version", ours, ref, "report", True)
+
+
+def main():
+    if not os.path.exists(BIN):
+        raise SystemExit("build first: swift build -c release")
+    for tool in ("hyperfine", "sqlite3", "cc"):
+        if not shutil.which(tool):
+            raise SystemExit("missing %s (apt-get install %s)" % (tool, {"cc": "gcc"}.get(tool, tool)))
+    scenarios = [read_command, bulk_provision, login, ledger_scaling, seed, legacy, cold_start]
+    only = os.environ.get("BENCH_ONLY")
+    for scenario in scenarios:
+        if only and scenario.__name__ not in only.split(","):
+            continue
+        print("running %s ..." % scenario.__name__, file=sys.stderr, flush=True)
+        scenario()
+    with open(os.path.join(ROOT, "bench", "results.json"), "w") as out:
+        json.dump({"machine": machine(), "results": results}, out, indent=2)
+    print_table()
+    shutil.rmtree(WORK, ignore_errors=True)
+
+
+def machine():
+    cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"], capture_output=True).stdout.decode().strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "sqlite": subprocess.run(["sqlite3", "--version"], capture_output=True).stdout.decode().split()[0]}
+
+
+def fmt(value, unit):
+    if value is None:
+        return "-"
+    if unit == "s":
+        return "%.1f ms" % (value * 1000) if value < 1 else "%.2f s" % value
+    return "%.0f %s" % (value, unit)
+
+
+def print_table():
+    header = ("scenario", "custctl", "reference", "ratio", "target", "result")
+    rows = [(r["scenario"], fmt(r["custctl"], r["unit"]), fmt(r["reference"], r["unit"]),
+             "%.2fx" % r["ratio"] if r["ratio"] else "-", r["target"], "pass" if r["pass"] else "MISS") for r in results]
+    widths = [max(len(str(row[i])) for row in rows + [header]) for i in range(len(header))]
+    for row in [header] + rows:
+        print("  ".join(str(cell).ljust(widths[i]) for i, cell in enumerate(row)))
+
+
+if __name__ == "__main__":
+    main()
