@@ -84,8 +84,7 @@ public struct CreditLedger: Sendable {
 
     /// The current balance (expired credits excluded); reads one entry and the expired lots.
     public func balance(_ reference: CustomerReference) throws -> (email: String, balance: Int64) {
-        let (customer, balance) = try store.creditBalance(reference)
-        return (customer.email, balance)
+        try store.creditBalanceOnly(reference)
     }
 
     /// Ledger entries, newest first.

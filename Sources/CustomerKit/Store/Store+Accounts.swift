@@ -62,7 +62,7 @@ extension Store {
     /// otherwise, so a process killed during the password check has still used its attempt.
     func beginLogin(_ email: EmailAddress, policy: ThrottlePolicy) throws -> (attemptId: Int64, account: LoginAccount?) {
         let instant = now
-        return try write { db in
+        return try write(durable: false) { db in
             let hourAgo = Timestamp.string(from: instant.addingTimeInterval(-ThrottlePolicy.hour))
             try db.execute(
                 sql: "DELETE FROM login_attempts WHERE email_normalized = ? AND attempted_at <= ?",
@@ -91,7 +91,10 @@ extension Store {
     /// stores an upgraded hash when there is one.
     func finishLogin(attemptId: Int64, email: EmailAddress, outcome: LoginOutcome) throws -> Customer? {
         let stamp = Timestamp.string(from: now)
-        return try write { db in
+        // A new hash is worth an fsync; attempt bookkeeping is not.
+        let durable: Bool
+        if case .success(_, let newHash) = outcome { durable = newHash != nil } else { durable = false }
+        return try write(durable: durable) { db in
             switch outcome {
             case .failure:
                 try db.execute(sql: "UPDATE login_attempts SET outcome = 'failure' WHERE id = ?", arguments: [attemptId])

@@ -146,18 +146,39 @@ extension Store {
         let stamp = Timestamp.string(from: now)
         return try read { db in
             let customer = try Store.fetchCustomer(db, reference)
-            let recorded = try Int64.fetchOne(
-                db, sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1",
-                arguments: [customer.id]) ?? 0
-            let expired = try Int64.fetchOne(
-                db,
-                sql: """
-                    SELECT COALESCE(SUM(remaining), 0) FROM credit_lots
-                    WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
-                    """,
-                arguments: [customer.id, stamp]) ?? 0
-            return (customer, recorded - expired)
+            return (customer, try Store.balance(db, customerId: customer.id, at: stamp))
         }
+    }
+
+    /// The balance of one customer by email or id, reading only what it needs (the read command's
+    /// hot path: one index lookup for the customer, one for the newest entry, one for expired lots).
+    func creditBalanceOnly(_ reference: CustomerReference) throws -> (email: String, balance: Int64) {
+        let stamp = Timestamp.string(from: now)
+        return try read { db in
+            let row: Row?
+            switch reference {
+            case .id(let id):
+                row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, email FROM customers WHERE id = ?"), arguments: [id])
+            case .email(let email):
+                row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT id, email FROM customers WHERE email_normalized = ?"), arguments: [email.normalized])
+            }
+            guard let row else { throw CustomerError.notFound(reference.description) }
+            return (row[1], try Store.balance(db, customerId: row[0], at: stamp))
+        }
+    }
+
+    private static func balance(_ db: Database, customerId: Int64, at stamp: String) throws -> Int64 {
+        let recorded = try Int64.fetchOne(
+            db.cachedStatement(sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1"),
+            arguments: [customerId]) ?? 0
+        let expired = try Int64.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT COALESCE(SUM(remaining), 0) FROM credit_lots
+                WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
+                """),
+            arguments: [customerId, stamp]) ?? 0
+        return recorded - expired
     }
 
     /// Entries newest first.

@@ -100,9 +100,14 @@ public final class Store: Sendable {
     // MARK: - Access with error mapping
 
     /// Runs `body` in an IMMEDIATE write transaction, mapping SQLite failures to domain errors.
-    func write<T>(_ body: (Database) throws -> T) throws -> T {
+    /// `durable: false` commits without waiting for the disk (synchronous=NORMAL): the change
+    /// survives a killed process but may be lost in a power cut; for bookkeeping such as login
+    /// attempts, where an fsync would double the cost of a login.
+    func write<T>(durable: Bool = true, _ body: (Database) throws -> T) throws -> T {
         try mapErrors {
             try writer.writeWithoutTransaction { db in
+                if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+                defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
                 var result: T?
                 try db.inTransaction(.immediate) {
                     result = try body(db)
