@@ -12,6 +12,7 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
 
     /// Longest namespace accepted.
     public static let maximumLength = 100
+    private static let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/".utf8)
 
     /// Parses `github:acme` (type case-insensitive; namespace of letters, digits, `.`, `_`, `-`, and `/`
     /// between parts for nested groups).
@@ -27,9 +28,8 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
     /// Validates `namespace` for `type`.
     public init(type: ForgeType, namespace: String) throws {
         let name = namespace.trimmingCharacters(in: .whitespaces)
-        let allowed = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/")
         guard !name.isEmpty, name.count <= Self.maximumLength,
-              name.unicodeScalars.allSatisfy(allowed.contains),
+              name.utf8.allSatisfy({ Self.allowed.contains($0) }),
               !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//")
         else {
             throw ForgeError.invalid("\(type.rawValue):\(namespace)", reason: "a namespace is 1 to \(Self.maximumLength) letters, digits, '.', '_', '-' (and '/' between group parts)")

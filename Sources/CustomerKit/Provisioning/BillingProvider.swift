@@ -61,9 +61,7 @@ public struct LocalBilling: BillingProvider {
     public var name: String { "local" }
 
     public func createCustomer(_ request: BillingCustomerRequest) throws -> String {
-        var generator = SystemRandomNumberGenerator()
-        let characters = (0..<24).map { _ in APIKeyFormat.alphabet[Int(generator.next(upperBound: UInt8(62)))] }
-        return "cus_local_" + String(decoding: characters, as: UTF8.self)
+        "cus_local_" + APIKeyFormat.randomBase62(24)
     }
 }
 
