@@ -119,6 +119,49 @@ import Testing
         #expect(try doctorIsClean(cli))
     }
 
+    @Test func givenAFullDisk_whenProvisioning_thenExit74AndEveryCustomerIsWholeOrAbsent() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let mountPoint = cli.directory.appendingPathComponent("small-disk").path
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=450k", "tmpfs", mountPoint]
+        mount.standardError = FileHandle.nullDevice
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else {
+            print("skipped: cannot mount a small tmpfs here (needs root and mount rights)")
+            return
+        }
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [mountPoint]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        let database = mountPoint + "/custctl.db"
+        #expect(try cli.run(["migrate", "--database", database]).status == 0)
+        var full = false
+        for index in 0..<400 where !full {
+            let result = try cli.run(["provision", "--email", "f\(index)@example.com", "--name", String(repeating: "N", count: 200), "--company", String(repeating: "C", count: 200),
+                                      "--database", database, "--json"])
+            if result.status == 74 {
+                full = true
+                #expect(try result.jsonError()["error"] as? String == "database_unusable")
+                #expect(result.stderr.split(separator: "\n").count == 1)
+            } else {
+                #expect(result.status == 0, "\(result.stderr)")
+            }
+        }
+        #expect(full, "the small disk never filled up")
+        #expect(try cli.sqlite("PRAGMA integrity_check", database: database) == "ok")
+        let parts = try cli.sqlite("SELECT (SELECT count(*) FROM customers) || ' ' || (SELECT count(*) FROM api_keys) || ' ' || (SELECT count(*) FROM scheduled_emails) / 4", database: database)
+        let numbers = parts.split(separator: " ")
+        #expect(Set(numbers).count == 1, "customers, keys and email sets differ: \(parts)")
+    }
+
     private func runTraced(_ cli: CLI, _ arguments: [String], inject: String) throws -> RunResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
