@@ -18,7 +18,8 @@ struct Custctl: ParsableCommand {
         version: custctlVersion,
         subcommands: [
             Migrate.self, Seed.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self,
-            Provision.self, Credits.self, BillingCommand.self, APIKeyCommand.self, ForgeCommand.self, EmailsCommand.self,
+            Provision.self, Credits.self, BillingCommand.self, APIKeyCommand.self, ForgeCommand.self,
+            EmailsCommand.self,
             Audit.self, Throttle.self, PasswordCommand.self, Doctor.self,
         ]
     )

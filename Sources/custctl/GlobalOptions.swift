@@ -4,10 +4,15 @@ import Foundation
 
 /// Options every command takes, before or after the subcommand name.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The SQLite database file (default: $CUSTCTL_DATABASE, else ./custctl.db).", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The SQLite database file (default: $CUSTCTL_DATABASE, else ./custctl.db).", valueName: "path"))
     var database: String?
 
-    @Option(help: ArgumentHelp("Seconds to wait for another process's lock (default: $CUSTCTL_BUSY_TIMEOUT, else 5).", valueName: "seconds"))
+    @Option(
+        help: ArgumentHelp(
+            "Seconds to wait for another process's lock (default: $CUSTCTL_BUSY_TIMEOUT, else 5).", valueName: "seconds"
+        ))
     var busyTimeout: Double?
 
     @Flag(help: "Print machine output: one JSON object, or JSON Lines for lists.")
@@ -66,7 +71,8 @@ struct GlobalOptions: ParsableArguments {
             timeout = busyTimeout
         } else if let text = environment["CUSTCTL_BUSY_TIMEOUT"], !text.isEmpty {
             guard let value = Double(text), value >= 0, value.isFinite else {
-                throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_BUSY_TIMEOUT", value: text, expected: "a number of seconds, 0 or more")
+                throw ConfigurationError.invalidEnvironment(
+                    name: "CUSTCTL_BUSY_TIMEOUT", value: text, expected: "a number of seconds, 0 or more")
             }
             timeout = value
         }

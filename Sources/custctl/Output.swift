@@ -1,7 +1,7 @@
 import CustomerKit
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Writes data to standard output and diagnostics to standard error, as text or JSON.
@@ -19,7 +19,6 @@ struct Output {
             if !text.isEmpty { Output.write(text.hasSuffix("\n") ? text : text + "\n", to: .stdout) }
         }
     }
-
 
     /// Prints a list: JSON Lines with `--json`, else a table (nothing when empty) and `summary` on stderr.
     func list<T>(_ items: [T], header: [String], row: (T) -> [String], json: (T) -> JSONValue, summary: String) {

@@ -10,7 +10,8 @@ enum Settings {
     static func hasher() throws -> PasswordHasher {
         guard let text = environment["CUSTCTL_BCRYPT_COST"], !text.isEmpty else { return try PasswordHasher() }
         guard let cost = Int(text), PasswordHasher.costRange.contains(cost) else {
-            throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_BCRYPT_COST", value: text, expected: "a whole number from 4 to 31")
+            throw ConfigurationError.invalidEnvironment(
+                name: "CUSTCTL_BCRYPT_COST", value: text, expected: "a whole number from 4 to 31")
         }
         return try PasswordHasher(cost: cost)
     }
@@ -20,13 +21,16 @@ enum Settings {
         var policy = ThrottlePolicy()
         if let text = environment["CUSTCTL_LOGIN_MAX_ATTEMPTS"], !text.isEmpty {
             guard let value = Int(text), value >= 1 else {
-                throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_LOGIN_MAX_ATTEMPTS", value: text, expected: "a whole number, 1 or more")
+                throw ConfigurationError.invalidEnvironment(
+                    name: "CUSTCTL_LOGIN_MAX_ATTEMPTS", value: text, expected: "a whole number, 1 or more")
             }
             policy.maxAttempts = value
         }
         if let text = environment["CUSTCTL_LOGIN_WINDOW_SECONDS"], !text.isEmpty {
             guard let value = Double(text), value > 0, value <= ThrottlePolicy.hour else {
-                throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_LOGIN_WINDOW_SECONDS", value: text, expected: "seconds, more than 0 and at most 3600")
+                throw ConfigurationError.invalidEnvironment(
+                    name: "CUSTCTL_LOGIN_WINDOW_SECONDS", value: text, expected: "seconds, more than 0 and at most 3600"
+                )
             }
             policy.window = value
         }
@@ -39,11 +43,13 @@ enum Settings {
         case .local:
             return LocalBilling()
         case .stripe:
-            let base = environment["CUSTCTL_STRIPE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.stripe.com"
+            let base =
+                environment["CUSTCTL_STRIPE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.stripe.com"
             var timeout: TimeInterval = 15
             if let text = environment["CUSTCTL_STRIPE_TIMEOUT"], !text.isEmpty {
                 guard let value = Double(text), value > 0 else {
-                    throw ConfigurationError.invalidEnvironment(name: "CUSTCTL_STRIPE_TIMEOUT", value: text, expected: "seconds, more than 0")
+                    throw ConfigurationError.invalidEnvironment(
+                        name: "CUSTCTL_STRIPE_TIMEOUT", value: text, expected: "seconds, more than 0")
                 }
                 timeout = value
             }

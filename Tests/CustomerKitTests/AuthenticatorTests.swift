@@ -47,10 +47,11 @@ import Testing
         _ = try register(auth, "inactive@example.com")
         try store.write { db in
             try db.execute(sql: "UPDATE customers SET active = 0 WHERE email_normalized = 'inactive@example.com'")
-            try db.execute(sql: """
-                INSERT INTO customers (name, email, email_normalized, created_at, updated_at)
-                VALUES ('No Password', 'nopass@example.com', 'nopass@example.com', 't', 't')
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO customers (name, email, email_normalized, created_at, updated_at)
+                    VALUES ('No Password', 'nopass@example.com', 'nopass@example.com', 't', 't')
+                    """)
         }
         let cases = [
             ("ada@example.com", "Wrong-Password-1"),
@@ -69,11 +70,15 @@ import Testing
         let (store, auth) = try makeAuthenticator(clock: clock)
         _ = try register(auth)
         for _ in 0..<5 {
-            #expect(throws: AuthError.authenticationFailed) { try auth.login(email: "ada@example.com", password: "Wrong-1-password") }
+            #expect(throws: AuthError.authenticationFailed) {
+                try auth.login(email: "ada@example.com", password: "Wrong-1-password")
+            }
             clock.advance(1)
         }
         // Even the right password is not evaluated while throttled.
-        #expect(throws: ThrottleError.throttled(retryAfter: 55)) { try auth.login(email: "ada@example.com", password: strongPassword) }
+        #expect(throws: ThrottleError.throttled(retryAfter: 55)) {
+            try auth.login(email: "ada@example.com", password: strongPassword)
+        }
         let recorded = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM login_attempts") }
         #expect(recorded == 5)
         #expect(try auth.throttleStates(email: "ada@example.com").first?.retryAfter == 55)
@@ -85,11 +90,17 @@ import Testing
     @Test func givenAnUnknownEmail_whenFailingRepeatedly_thenThrottledAtTheSixth() throws {
         let (_, auth) = try makeAuthenticator(clock: clock)
         for _ in 0..<5 {
-            #expect(throws: AuthError.authenticationFailed) { try auth.login(email: "ghost@example.com", password: strongPassword) }
+            #expect(throws: AuthError.authenticationFailed) {
+                try auth.login(email: "ghost@example.com", password: strongPassword)
+            }
         }
-        #expect(throws: ThrottleError.throttled(retryAfter: 60)) { try auth.login(email: "ghost@example.com", password: strongPassword) }
+        #expect(throws: ThrottleError.throttled(retryAfter: 60)) {
+            try auth.login(email: "ghost@example.com", password: strongPassword)
+        }
         #expect(try auth.resetThrottle(email: "GHOST@example.com", actor: tester) == 5)
-        #expect(throws: AuthError.authenticationFailed) { try auth.login(email: "ghost@example.com", password: strongPassword) }
+        #expect(throws: AuthError.authenticationFailed) {
+            try auth.login(email: "ghost@example.com", password: strongPassword)
+        }
     }
 
     @Test func givenAWeakerStoredHash_whenLoginSucceeds_thenItIsUpgraded() throws {
@@ -108,7 +119,9 @@ import Testing
         let (store, auth) = try makeAuthenticator(clock: clock)
         _ = try store.migrate(mark: .production)
         #expect(throws: PasswordHashError.costTooLowForProduction(4)) { try register(auth) }
-        #expect(throws: PasswordHashError.costTooLowForProduction(4)) { try auth.login(email: "a@example.com", password: "x") }
+        #expect(throws: PasswordHashError.costTooLowForProduction(4)) {
+            try auth.login(email: "a@example.com", password: "x")
+        }
     }
 
     @Test func givenStaffChanges_thenIdempotentAndAudited() throws {
@@ -121,7 +134,9 @@ import Testing
         let revoked = try auth.setStaff(.id(ada.id), level: nil, actor: Actor("oncall"))
         #expect(revoked.changed && !revoked.customer.isStaff && revoked.customer.adminLevel == nil)
         #expect(try !auth.setStaff(.id(ada.id), level: nil, actor: tester).changed)
-        #expect(throws: CustomerError.notFound("with id 99")) { try auth.setStaff(.id(99), level: .full, actor: tester) }
+        #expect(throws: CustomerError.notFound("with id 99")) {
+            try auth.setStaff(.id(99), level: .full, actor: tester)
+        }
         let entries = try store.auditEntries(customerId: ada.id)
         #expect(entries.map(\.action) == ["staff.revoke", "staff.grant", "staff.grant", "customer.create"])
         #expect(entries.first?.actor == "oncall")

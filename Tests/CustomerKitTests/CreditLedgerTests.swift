@@ -12,14 +12,17 @@ import Testing
 
     init() throws {
         let (store, auth) = try makeAuthenticator(clock: clock)
-        _ = try auth.register(Registration(email: "ada@example.com", name: "Ada", password: strongPassword), actor: tester)
+        _ = try auth.register(
+            Registration(email: "ada@example.com", name: "Ada", password: strongPassword), actor: tester)
         self.store = store
         self.ledger = CreditLedger(store: store)
         self.ada = .email(try EmailAddress("ada@example.com"))
     }
 
     private func sumOfEntries() throws -> Int64 {
-        try store.read { db in try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM credit_transactions") ?? 0 }
+        try store.read { db in
+            try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM credit_transactions") ?? 0
+        }
     }
 
     private func newestBalanceAfter() throws -> Int64 {
@@ -30,7 +33,8 @@ import Testing
 
     @Test func givenGrantsWithDifferentExpiries_whenConsuming_thenSoonestExpiringGoesFirst() throws {
         _ = try ledger.grant(ada, amount: 5, source: "manual", actor: tester)
-        _ = try ledger.grant(ada, amount: 3, source: "promo", expiresAt: clock.now.addingTimeInterval(10), actor: tester)
+        _ = try ledger.grant(
+            ada, amount: 3, source: "promo", expiresAt: clock.now.addingTimeInterval(10), actor: tester)
         _ = try ledger.grant(ada, amount: 2, source: "promo", expiresAt: clock.now.addingTimeInterval(5), actor: tester)
         let result = try ledger.consume(ada, fixes: 4, fixId: "fix-1")
         #expect(result.creditsUsed == 4 && result.balance == 6 && result.chargedFixes == 0)
@@ -43,7 +47,8 @@ import Testing
 
     @Test func givenAnExpiringGrant_thenItStopsCountingAtItsInstantAndIsWrittenOffOnTheNextChange() throws {
         _ = try ledger.grant(ada, amount: 4, source: "manual", actor: tester)
-        _ = try ledger.grant(ada, amount: 3, source: "promo", expiresAt: clock.now.addingTimeInterval(10), actor: tester)
+        _ = try ledger.grant(
+            ada, amount: 3, source: "promo", expiresAt: clock.now.addingTimeInterval(10), actor: tester)
         clock.advance(9.999)
         #expect(try ledger.balance(ada).balance == 7)
         clock.advance(0.001)
@@ -69,7 +74,9 @@ import Testing
     }
 
     @Test func givenAPaymentMethod_whenCreditsRunOut_thenEachFurtherFixIsChargedAtThePlanRate() throws {
-        #expect(throws: CreditsError.consentRequired) { try ledger.addPaymentMethod(ada, consent: false, actor: tester) }
+        #expect(throws: CreditsError.consentRequired) {
+            try ledger.addPaymentMethod(ada, consent: false, actor: tester)
+        }
         let added = try ledger.addPaymentMethod(ada, consent: true, actor: tester)
         #expect(added.changed && added.customer.customerType == .paid && added.customer.subscriptionStatus == "active")
         #expect(try !ledger.addPaymentMethod(ada, consent: true, actor: tester).changed)
@@ -82,7 +89,9 @@ import Testing
     }
 
     @Test func givenPro_whenPaidAndCanceled_thenCreditsPerPeriodOnceAndPricesFollowTheCancelMode() throws {
-        #expect(throws: CreditsError.paymentMethodRequired("ada@example.com")) { try ledger.subscribePro(ada, actor: tester) }
+        #expect(throws: CreditsError.paymentMethodRequired("ada@example.com")) {
+            try ledger.subscribePro(ada, actor: tester)
+        }
         _ = try ledger.addPaymentMethod(ada, consent: true, actor: tester)
         let periodEnd = clock.now.addingTimeInterval(30 * 86400)
         let subscribed = try ledger.subscribePro(ada, periodEnd: periodEnd, actor: tester)
@@ -113,7 +122,8 @@ import Testing
         _ = try ledger.consume(ada, fixes: 60)
         #expect(try ledger.consume(ada).chargeCents == 1500)
         let canceled = try ledger.cancel(ada, atPeriodEnd: false, actor: tester)
-        #expect(canceled.customer.subscriptionPlan == "pay_as_you_go" && canceled.customer.subscriptionStatus == "canceled")
+        #expect(
+            canceled.customer.subscriptionPlan == "pay_as_you_go" && canceled.customer.subscriptionStatus == "canceled")
         #expect(try ledger.consume(ada).chargeCents == 2900)
         #expect(try ledger.summary(ada).fixCents == 2900)
     }
@@ -129,14 +139,18 @@ import Testing
         let replayed = try ledger.consume(ada, fixes: 2, fixId: "f", idempotencyKey: "deploy-1")
         #expect(replayed.replayed && replayed.creditsUsed == used.creditsUsed && replayed.balance == used.balance)
         #expect(try ledger.balance(ada).balance == 3)
-        #expect(throws: CreditsError.idempotencyConflict("deploy-1")) { try ledger.consume(ada, fixes: 1, idempotencyKey: "deploy-1") }
+        #expect(throws: CreditsError.idempotencyConflict("deploy-1")) {
+            try ledger.consume(ada, fixes: 1, idempotencyKey: "deploy-1")
+        }
     }
 
     @Test func givenBadValues_thenInvalidDataAndNothingWritten() throws {
         #expect(throws: CreditsError.invalidAmount("0")) { try CreditLedger.amount("0") }
         #expect(throws: CreditsError.invalidAmount("-5")) { try CreditLedger.amount("-5") }
         #expect(throws: CreditsError.invalidAmount("1000001")) { try CreditLedger.amount("1000001") }
-        #expect(throws: CreditsError.invalidAmount("99999999999999999999")) { try CreditLedger.amount("99999999999999999999") }
+        #expect(throws: CreditsError.invalidAmount("99999999999999999999")) {
+            try CreditLedger.amount("99999999999999999999")
+        }
         #expect(try CreditLedger.amount(" 7 ") == 7)
         #expect(throws: CreditsError.self) { try CreditLedger.instant("next tuesday") }
         #expect(throws: CreditsError.self) {

@@ -27,7 +27,9 @@ import Testing
     private func record(_ store: Store) throws -> [String: [Row]] {
         try store.read { db in
             var rows: [String: [Row]] = [:]
-            for table in Self.tables { rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM " + table + " ORDER BY rowid") }
+            for table in Self.tables {
+                rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM " + table + " ORDER BY rowid")
+            }
             return rows
         }
     }
@@ -59,7 +61,9 @@ import Testing
         #expect(!dan.active && dan.metadata == #"{"source":"legacy"}"#)
         // Rule 6: the newer duplicate is archived and reported.
         #expect(throws: CustomerError.self) { try store.customer(.id(2)) }
-        #expect(report.conflicts.contains(ConsolidationIssue(table: "customers", id: 2, reason: "duplicate email of customer 1")))
+        #expect(
+            report.conflicts.contains(
+                ConsolidationIssue(table: "customers", id: 2, reason: "duplicate email of customer 1")))
         #expect(report.conflicts.contains { $0.table == "forge_accounts" && $0.id == 2 })
         #expect(report.conflicts.contains { $0.table == "customers" && $0.id == 4 && $0.reason.contains("github_org") })
         #expect(report.conflicts.contains { $0.table == "users" && $0.id == 4 })
@@ -68,21 +72,27 @@ import Testing
 
         // Rule 2: every key string keeps authenticating; only hashes are stored.
         let keys = APIKeys(store: store)
-        for (key, owner) in [("sk_live_ada_inline_0001", "Ada@Example.com"), ("sk_live_ada_dup_0002", "Ada@Example.com"),
-                             ("sk_live_carol_shared_05", "carol@example.com")] {
+        for (key, owner) in [
+            ("sk_live_ada_inline_0001", "Ada@Example.com"), ("sk_live_ada_dup_0002", "Ada@Example.com"),
+            ("sk_live_carol_shared_05", "carol@example.com"),
+        ] {
             #expect(try keys.verify(key).customerEmail == owner, "\(key)")
         }
         #expect(throws: APIKeyError.invalidKey) { try keys.verify("sk_live_bob_0001") }  // inactive in legacy
         #expect(try keys.list(for: .id(5)).count == 1)  // inline and api_keys row were one key
         for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: file))
-            for secret in ["sk_live_ada_inline_0001", "sk_live_carol_shared_05", "sk_live_bob_0001", "sk_live_orphan_0003"] {
+            for secret in [
+                "sk_live_ada_inline_0001", "sk_live_carol_shared_05", "sk_live_bob_0001", "sk_live_orphan_0003",
+            ] {
                 #expect(bytes.range(of: Data(secret.utf8)) == nil, "\(secret) in \(file)")
             }
         }
 
         // Rule 3 and 6: forge accounts without duplicates.
-        let forges = try ForgeAccounts(store: store).list(for: nil).map { "\($0.account.forgeType.rawValue):\($0.account.namespace.lowercased())" }
+        let forges = try ForgeAccounts(store: store).list(for: nil).map {
+            "\($0.account.forgeType.rawValue):\($0.account.namespace.lowercased())"
+        }
         #expect(forges.sorted() == ["github:ada-labs", "gitlab:alice/tools"])
 
         // Rule 4: users merge; hashes are kept ($2y$ too) and upgraded at the next login.
@@ -91,10 +101,14 @@ import Testing
         #expect(try auth.login(email: "ÄLICE@example.com", password: "Tr1cky-Falcon-Orbit").id == 3)
         #expect(try store.customer(.id(3)).passwordHash?.hasPrefix("$2b$10$") == true)
         let grace = try store.customer(.email(try EmailAddress("grace@example.com")))
-        #expect(grace.name == "grace" && grace.metadata.contains("legacy_user") && grace.confirmedAt == "2025-02-01T00:00:00Z")
+        #expect(
+            grace.name == "grace" && grace.metadata.contains("legacy_user")
+                && grace.confirmedAt == "2025-02-01T00:00:00Z")
 
         // Rule 7: fix_attempts stay (the duplicate's follows the kept customer).
-        #expect(try store.read { db in try Int64.fetchAll(db, sql: "SELECT customer_id FROM fix_attempts ORDER BY id") } == [1, 1])
+        #expect(
+            try store.read { db in try Int64.fetchAll(db, sql: "SELECT customer_id FROM fix_attempts ORDER BY id") }
+                == [1, 1])
         #expect(try store.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
 
         // Rule 9: rollback gives the legacy tables back exactly, but for plaintext keys.
@@ -102,13 +116,17 @@ import Testing
         _ = try store.migrate(mark: .staging)
         let rollback = try store.rollback(.all, backup: false)
         let restored = try #require(rollback.legacy)
-        #expect(Set(restored.keysNotRestored.map { "\($0.table) \($0.id)" }) == ["customers 1", "customers 2", "customers 5", "api_keys 1", "api_keys 2", "api_keys 3"])
+        #expect(
+            Set(restored.keysNotRestored.map { "\($0.table) \($0.id)" }) == [
+                "customers 1", "customers 2", "customers 5", "api_keys 1", "api_keys 2", "api_keys 3",
+            ])
         #expect(try store.migrationStatus().layout == .legacy)
         let after = try record(store)
         for table in Self.tables {
             let expected = try #require(before[table]).map { row -> [DatabaseValue] in
                 zip(row.columnNames, row.databaseValues).map { column, value in
-                    let secret = (table == "customers" && column == "api_key") || (table == "api_keys" && column == "key")
+                    let secret =
+                        (table == "customers" && column == "api_key") || (table == "api_keys" && column == "key")
                     guard secret, let key = String.fromDatabaseValue(value) else { return value }
                     return ("sha256:" + APIKeyFormat.hash(key)).databaseValue
                 }

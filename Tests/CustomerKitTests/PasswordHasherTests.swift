@@ -55,7 +55,9 @@ import Testing
     @Test func givenCostsOutOfRange_whenConfigured_thenRefused() throws {
         #expect(throws: PasswordHashError.invalidCost(3)) { try PasswordHasher(cost: 3) }
         #expect(throws: PasswordHashError.invalidCost(32)) { try PasswordHasher(cost: 32) }
-        #expect(throws: PasswordHashError.costTooLowForProduction(9)) { try PasswordHasher(cost: 9).check(for: .production) }
+        #expect(throws: PasswordHashError.costTooLowForProduction(9)) {
+            try PasswordHasher(cost: 9).check(for: .production)
+        }
         try PasswordHasher(cost: 10).check(for: .production)
         try PasswordHasher(cost: 4).check(for: .development)
     }

@@ -7,11 +7,13 @@ import Testing
 /// the email normaliser, the password policy and the batch reader. Each must answer every input with
 /// a value or its typed error, and keep its invariants.
 @Suite struct PropertyTests {
-    static let alphabet: [Character] = Array("aZ09@.-_+ \t\n\u{0}\u{7}'\";,{}[]\\/ÄäÅå\u{0308}\u{0301}ßİı日本😀\u{2028}\u{FEFF}é")
+    static let alphabet: [Character] = Array(
+        "aZ09@.-_+ \t\n\u{0}\u{7}'\";,{}[]\\/ÄäÅå\u{0308}\u{0301}ßİı日本😀\u{2028}\u{FEFF}é")
 
     private func randomText(_ generator: inout SeededGenerator, maxLength: Int = 40) -> String {
         let length = Int(generator.next(upperBound: UInt64(maxLength + 1)))
-        return String((0..<length).map { _ in Self.alphabet[Int(generator.next(upperBound: UInt64(Self.alphabet.count)))] })
+        return String(
+            (0..<length).map { _ in Self.alphabet[Int(generator.next(upperBound: UInt64(Self.alphabet.count)))] })
     }
 
     @Test func givenArbitraryText_whenParsedAsEmail_thenEitherATypedErrorOrAStableNormalForm() throws {
@@ -23,7 +25,9 @@ import Testing
             do {
                 let email = try EmailAddress(text)
                 accepted += 1
-                #expect(try EmailAddress(email.normalized).normalized == email.normalized, "not idempotent: \(text.debugDescription)")
+                #expect(
+                    try EmailAddress(email.normalized).normalized == email.normalized,
+                    "not idempotent: \(text.debugDescription)")
                 #expect(try EmailAddress(email.entered).normalized == email.normalized)
                 #expect(email.normalized.count <= EmailAddress.maximumLength)
                 #expect(email.normalized.filter { $0 == "@" }.count == 1)
@@ -45,7 +49,9 @@ import Testing
             let normalized = PasswordPolicy.normalize(password)
             #expect(violations.contains(.tooShort) == (normalized.count < 12))
             #expect(violations.contains(.tooLong) == (normalized.utf8.count > 72))
-            #expect(violations.contains(.controlCharacter) == normalized.unicodeScalars.contains { $0.properties.generalCategory == .control })
+            #expect(
+                violations.contains(.controlCharacter)
+                    == normalized.unicodeScalars.contains { $0.properties.generalCategory == .control })
             #expect(violations == PasswordPolicy().violations(of: normalized), "NFC changed the verdict")
             #expect(Set(violations).count == violations.count)
         }
@@ -59,7 +65,10 @@ import Testing
                 let lines = Int(generator.next(upperBound: UInt64(8)))
                 for _ in 0..<lines {
                     switch generator.next() % 4 {
-                    case 0: text += format == .csv ? "a@x.io,\"N, \"\"q\"\"\",github:a\n" : #"{"email":"a@x.io","name":"N"}"# + "\n"
+                    case 0:
+                        text +=
+                            format == .csv
+                            ? "a@x.io,\"N, \"\"q\"\"\",github:a\n" : #"{"email":"a@x.io","name":"N"}"# + "\n"
                     case 1: text += randomText(&generator) + "\n"
                     case 2: text += "\"" + randomText(&generator) + "\n"
                     default: text += "\n"

@@ -36,13 +36,16 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM " + table) ?? -1 }
     }
 
-    private let tables = ["customers", "api_keys", "forge_accounts", "scheduled_emails", "credit_transactions", "credit_lots",
-                          "audit_log", "provision_requests"]
+    private let tables = [
+        "customers", "api_keys", "forge_accounts", "scheduled_emails", "credit_transactions", "credit_lots",
+        "audit_log", "provision_requests",
+    ]
 
     @Test func givenARequest_whenProvisioned_thenEveryPartExistsInOneGo() throws {
-        let result = try provisioner.provision(ProvisionRequest(
-            email: "Ada@Example.com", name: "Ada", company: "Engines", source: "gh_marketplace",
-            forges: ["github:ada-labs", "GitHub:ada-labs", "gitlab:ada/group"], idempotencyKey: "p-1"))
+        let result = try provisioner.provision(
+            ProvisionRequest(
+                email: "Ada@Example.com", name: "Ada", company: "Engines", source: "gh_marketplace",
+                forges: ["github:ada-labs", "GitHub:ada-labs", "gitlab:ada/group"], idempotencyKey: "p-1"))
         #expect(result.created && !result.replayed && result.creditBalance == 5)
         #expect(result.billingCustomerId == "cus_fake_1")
         let key = try #require(result.apiKey)
@@ -52,7 +55,9 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(customer.metadata == #"{"source":"gh_marketplace"}"#)
         #expect(customer.stripeCustomerId == "cus_fake_1")
         #expect(try count("forge_accounts") == 2)
-        let dues = try store.read { db in try String.fetchAll(db, sql: "SELECT due_at FROM scheduled_emails ORDER BY due_at") }
+        let dues = try store.read { db in
+            try String.fetchAll(db, sql: "SELECT due_at FROM scheduled_emails ORDER BY due_at")
+        }
         #expect(dues.count == 4)
         #expect(dues.first == Timestamp.string(from: clock.now))
         #expect(dues.last == Timestamp.string(from: clock.now.addingTimeInterval(7 * 86400)))
@@ -61,14 +66,19 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(billing.calls.first?.idempotencyKey.hasPrefix("custctl-") == true)
     }
 
-    @Test(arguments: ["customers", "api_keys", "forge_accounts", "scheduled_emails", "credit_transactions", "credit_lots",
-                      "audit_log", "provision_requests"])
+    @Test(arguments: [
+        "customers", "api_keys", "forge_accounts", "scheduled_emails", "credit_transactions", "credit_lots",
+        "audit_log", "provision_requests",
+    ])
     func givenAFailureAtAnyStep_whenProvisioning_thenNothingIsLeft(_ failing: String) throws {
         try store.write { db in
-            try db.execute(sql: "CREATE TRIGGER inject BEFORE INSERT ON " + failing + " BEGIN SELECT RAISE(ABORT, 'injected'); END")
+            try db.execute(
+                sql: "CREATE TRIGGER inject BEFORE INSERT ON " + failing + " BEGIN SELECT RAISE(ABORT, 'injected'); END"
+            )
         }
         #expect(throws: StoreError.self) {
-            try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A", forges: ["github:a"], idempotencyKey: "k"))
+            try provisioner.provision(
+                ProvisionRequest(email: "a@example.com", name: "A", forges: ["github:a"], idempotencyKey: "k"))
         }
         for table in tables { #expect(try count(table) == 0, "\(table) after a failure in \(failing)") }
     }
@@ -87,12 +97,17 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
 
     @Test func givenExistingAndIdempotentRequests_thenConflictsReplaysAndIfNotExists() throws {
         let first = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A", idempotencyKey: "k1"))
-        let replay = try provisioner.provision(ProvisionRequest(email: "A@example.com", name: "A", idempotencyKey: "k1"))
-        #expect(replay.replayed && replay.apiKey == nil && replay.customerId == first.customerId && replay.apiKeyPrefix == first.apiKeyPrefix)
+        let replay = try provisioner.provision(
+            ProvisionRequest(email: "A@example.com", name: "A", idempotencyKey: "k1"))
+        #expect(
+            replay.replayed && replay.apiKey == nil && replay.customerId == first.customerId
+                && replay.apiKeyPrefix == first.apiKeyPrefix)
         #expect(throws: ProvisionError.idempotencyConflict("k1")) {
             try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "Other", idempotencyKey: "k1"))
         }
-        #expect(throws: CustomerError.emailTaken("a@example.com")) { try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A")) }
+        #expect(throws: CustomerError.emailTaken("a@example.com")) {
+            try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"))
+        }
         let existing = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"), ifNotExists: true)
         #expect(!existing.created && existing.apiKey == nil && existing.customerId == first.customerId)
         #expect(try count("api_keys") == 1)
@@ -113,12 +128,17 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
             (line: 1, request: ProvisionRequest(email: "n1@example.com", name: "N1")),
             (line: 2, request: ProvisionRequest(email: "taken@example.com", name: "T")),
         ]
-        #expect(throws: ProvisionError.record(line: 2, code: "email_taken", kind: .conflict,
-                                              message: CustomerError.emailTaken("taken@example.com").description)) {
+        #expect(
+            throws: ProvisionError.record(
+                line: 2, code: "email_taken", kind: .conflict,
+                message: CustomerError.emailTaken("taken@example.com").description)
+        ) {
             try provisioner.provisionAtomically(records)
         }
         #expect(try count("customers") == 1)
-        let fine = try provisioner.provisionAtomically([(line: 1, request: ProvisionRequest(email: "n1@example.com", name: "N1"))])
+        let fine = try provisioner.provisionAtomically([
+            (line: 1, request: ProvisionRequest(email: "n1@example.com", name: "N1"))
+        ])
         #expect(fine.count == 1 && fine[0].created)
     }
 
@@ -130,7 +150,8 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         mistyped[10] = mistyped[10] == "A" ? "B" : "A"
         #expect(throws: APIKeyError.invalidKey) { try keys.verify(String(mistyped)) }
         #expect(throws: APIKeyError.invalidKey) { try keys.verify("cck_short") }
-        let expiring = try keys.create(for: .id(result.customerId), name: "ci", expiresAt: clock.now.addingTimeInterval(60), actor: tester)
+        let expiring = try keys.create(
+            for: .id(result.customerId), name: "ci", expiresAt: clock.now.addingTimeInterval(60), actor: tester)
         #expect(try keys.verify(expiring.plaintext).key.lastUsedAt == Timestamp.string(from: clock.now))
         clock.advance(60)
         #expect(throws: APIKeyError.invalidKey) { try keys.verify(expiring.plaintext) }

@@ -27,7 +27,10 @@ import Testing
         func customer(_ email: String) throws -> Customer { try store.customer(.email(try EmailAddress(email))) }
         #expect(try customer("admin@example.com").adminLevel == .full)
         #expect(try customer("reader@example.com").adminLevel == .readOnly)
-        #expect(try Authenticator(store: store, hasher: try PasswordHasher(cost: 4)).login(email: "admin@example.com", password: strongPassword).isStaff)
+        #expect(
+            try Authenticator(store: store, hasher: try PasswordHasher(cost: 4)).login(
+                email: "admin@example.com", password: strongPassword
+            ).isStaff)
         #expect(try ledger.balance(.email(try EmailAddress("trial@example.com"))).balance == 5)
         #expect(try ledger.balance(.email(try EmailAddress("pro@example.com"))).balance == 60)
         #expect(try customer("pro@example.com").subscriptionPlan == "pro")
@@ -60,7 +63,8 @@ import Testing
         let rowsB = try second.read { db in try Row.fetchAll(db, sql: query).map { $0.description } }
         #expect(rowsA.count == 50 && rowsA == rowsB)
         let forges = "SELECT forge_type, namespace FROM forge_accounts ORDER BY id"
-        #expect(try first.read { db in try Row.fetchAll(db, sql: forges).map(\.description) }
+        #expect(
+            try first.read { db in try Row.fetchAll(db, sql: forges).map(\.description) }
                 == second.read { db in try Row.fetchAll(db, sql: forges).map(\.description) })
         let (third, c) = try makeSeeder()
         _ = try c.seed(plan: nil, count: 50, randomSeed: 43)
@@ -69,12 +73,14 @@ import Testing
 
     @Test func givenSeededAndOtherCustomers_whenCleaned_thenOnlySeededRowsGo() throws {
         let (store, seeder) = try makeSeeder()
-        let own = try Provisioner(store: store, billing: LocalBilling(), actor: tester).provision(ProvisionRequest(email: "mine@example.com", name: "Mine"))
+        let own = try Provisioner(store: store, billing: LocalBilling(), actor: tester).provision(
+            ProvisionRequest(email: "mine@example.com", name: "Mine"))
         _ = try seeder.seed(plan: .default, count: 10, adminPassword: strongPassword)
         #expect(try seeder.clean() == 17)
         #expect(try store.customers(CustomerQuery()).map(\.id) == [own.customerId])
         for table in ["api_keys", "forge_accounts", "credit_transactions", "scheduled_emails", "credit_lots"] {
-            let owners = try store.read { db in try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM " + table) }
+            let owners = try store.read { db in try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM " + table)
+            }
             #expect(owners.allSatisfy { $0 == own.customerId }, "\(table)")
         }
         #expect(try seeder.reset() == 1)
@@ -92,7 +98,9 @@ import Testing
 
     @Test func givenBadPlans_thenInvalidData() throws {
         #expect(throws: SeedError.self) { try SeedPlan.decode(Data(#"{"customers": [{"email": "a@x.io"}]}"#.utf8)) }
-        #expect(throws: SeedError.self) { try SeedPlan.decode(Data(#"{"customers": [{"email": "a@x.io", "name": "A", "staff": "god"}]}"#.utf8)) }
+        #expect(throws: SeedError.self) {
+            try SeedPlan.decode(Data(#"{"customers": [{"email": "a@x.io", "name": "A", "staff": "god"}]}"#.utf8))
+        }
         #expect(throws: SeedError.self) { try SeedPlan.decode(Data("not json".utf8)) }
         let (_, seeder) = try makeSeeder()
         let plan = SeedPlan(customers: [SeedPlan.Customer(email: "s@x.io", name: "S", staff: .full)])
@@ -102,8 +110,12 @@ import Testing
     private func snapshot(_ store: Store) throws -> [String] {
         try store.read { db in
             var rows: [String] = []
-            for table in ["customers", "api_keys", "forge_accounts", "credit_transactions", "scheduled_emails", "audit_log"] {
-                rows += try Row.fetchAll(db, sql: "SELECT * FROM " + table + " ORDER BY id").map { table + $0.description }
+            for table in [
+                "customers", "api_keys", "forge_accounts", "credit_transactions", "scheduled_emails", "audit_log",
+            ] {
+                rows += try Row.fetchAll(db, sql: "SELECT * FROM " + table + " ORDER BY id").map {
+                    table + $0.description
+                }
             }
             return rows
         }

@@ -49,17 +49,20 @@ import Testing
     @Test func givenProduction_whenRollingBack_thenRefused() throws {
         let store = try Store.inMemory()
         _ = try store.migrate(mark: .production)
-        #expect(throws: StoreError.productionRefused(operation: "roll back migrations")) { try store.rollback(.steps(1)) }
+        #expect(throws: StoreError.productionRefused(operation: "roll back migrations")) {
+            try store.rollback(.steps(1))
+        }
         #expect(try store.migrationStatus().pending.isEmpty)
     }
 
     @Test func givenTheLedger_whenEntriesBreakTheChainOrAreChanged_thenSQLiteRefuses() throws {
         let store = try Store.inMemory()
         try store.write { db in
-            try db.execute(sql: """
-                INSERT INTO customers (id, name, email, email_normalized, created_at, updated_at)
-                VALUES (1, 'A', 'a@x.io', 'a@x.io', 't', 't')
-                """)
+            try db.execute(
+                sql: """
+                    INSERT INTO customers (id, name, email, email_normalized, created_at, updated_at)
+                    VALUES (1, 'A', 'a@x.io', 'a@x.io', 't', 't')
+                    """)
             try insertEntry(db, amount: 5, balanceAfter: 5)
             try insertEntry(db, amount: -2, balanceAfter: 3)
         }
@@ -105,7 +108,9 @@ import Testing
     }
 
     @Test func givenAwkwardStrings_whenSerialised_thenValidJSON() throws {
-        let value = JSONValue.object([("a\"b", .string("line\nbreak\u{1}\\")), ("n", .null), ("list", .array([.int(-3), .bool(true)]))])
+        let value = JSONValue.object([
+            ("a\"b", .string("line\nbreak\u{1}\\")), ("n", .null), ("list", .array([.int(-3), .bool(true)])),
+        ])
         #expect(value.serialized == #"{"a\"b":"line\nbreak\u0001\\","n":null,"list":[-3,true]}"#)
         let parsed = try JSONSerialization.jsonObject(with: Data(value.serialized.utf8)) as? [String: Any]
         #expect(parsed?["a\"b"] as? String == "line\nbreak\u{1}\\")

@@ -5,7 +5,9 @@ import Testing
 @Suite struct AuthTests {
     let password = "Tr1cky-Falcon-Orbit\n"
 
-    private func register(_ cli: CLI, _ email: String = "ada@example.com", name: String = "Ada Lovelace") throws -> RunResult {
+    private func register(_ cli: CLI, _ email: String = "ada@example.com", name: String = "Ada Lovelace") throws
+        -> RunResult
+    {
         try cli.run(["register", "--email", email, "--name", name, "--password-stdin", "--json"], stdin: password)
     }
 
@@ -42,23 +44,36 @@ import Testing
     @Test func givenBadRegistrations_thenTheDocumentedExitCodesAndNothingWritten() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        let weak = try cli.run(["register", "--email", "b@example.com", "--name", "B", "--password-stdin", "--json"], stdin: "short\n")
+        let weak = try cli.run(
+            ["register", "--email", "b@example.com", "--name", "B", "--password-stdin", "--json"], stdin: "short\n")
         #expect(weak.status == 65)
         let error = try weak.jsonError()
         #expect(error["error"] as? String == "password_policy")
         #expect(error["violations"] as? [String] == ["too_short", "no_uppercase", "no_digit", "no_symbol"])
-        let common = try cli.run(["register", "--email", "b@example.com", "--name", "B", "--password-stdin", "--json"], stdin: "Password123!\n")
+        let common = try cli.run(
+            ["register", "--email", "b@example.com", "--name", "B", "--password-stdin", "--json"],
+            stdin: "Password123!\n")
         #expect(try common.jsonError()["violations"] as? [String] == ["common_password"])
-        #expect(try cli.run(["register", "--email", "bad", "--name", "B", "--password-stdin"], stdin: password).status == 65)
-        #expect(try cli.run(["register", "--email", "b@example.com", "--name", "B", "--password-stdin"], stdin: "").status == 65)
-        #expect(try cli.run(["register", "--email", "b@example.com", "--name", "B", "--type", "vip", "--password-stdin"], stdin: password).status == 64)
+        #expect(
+            try cli.run(["register", "--email", "bad", "--name", "B", "--password-stdin"], stdin: password).status == 65
+        )
+        #expect(
+            try cli.run(["register", "--email", "b@example.com", "--name", "B", "--password-stdin"], stdin: "").status
+                == 65)
+        #expect(
+            try cli.run(
+                ["register", "--email", "b@example.com", "--name", "B", "--type", "vip", "--password-stdin"],
+                stdin: password
+            ).status == 64)
         #expect(try cli.sqlite("SELECT count(*) FROM customers") == "0")
     }
 
     @Test func givenAPasswordInArgv_thenRefusedAsUsage() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        let flag = try cli.run(["register", "--email", "b@example.com", "--name", "B", "--password", "Tr1cky-Falcon-Orbit"])
+        let flag = try cli.run([
+            "register", "--email", "b@example.com", "--name", "B", "--password", "Tr1cky-Falcon-Orbit",
+        ])
         #expect(flag.status == 64)
         let noTerminal = try cli.run(["register", "--email", "b@example.com", "--name", "B", "--json"])
         #expect(noTerminal.status == 64)
@@ -71,13 +86,16 @@ import Testing
         defer { cli.cleanUp() }
         #expect(try register(cli).status == 0)
         #expect(try register(cli, "inactive@example.com").status == 0)
-        _ = try cli.sqlite("""
+        _ = try cli.sqlite(
+            """
             UPDATE customers SET active = 0 WHERE email_normalized = 'inactive@example.com';
             INSERT INTO customers (name, email, email_normalized, created_at, updated_at) VALUES ('N', 'n@example.com', 'n@example.com', 't', 't');
             """)
         var messages = Set<String>()
-        for (email, stdin) in [("ada@example.com", "Wrong-Pass-123\n"), ("nobody@example.com", password),
-                               ("inactive@example.com", password), ("n@example.com", password)] {
+        for (email, stdin) in [
+            ("ada@example.com", "Wrong-Pass-123\n"), ("nobody@example.com", password),
+            ("inactive@example.com", password), ("n@example.com", password),
+        ] {
             let result = try cli.run(["login", "--email", email, "--password-stdin", "--json"], stdin: stdin)
             #expect(result.status == 77, "\(email)")
             messages.insert(result.stderr)
@@ -117,7 +135,8 @@ import Testing
         #expect(status.first?["failures_in_window"] as? Int == 5)
         let reset = try cli.run(["throttle", "reset", "ghost@example.com", "--actor", "oncall", "--json"]).json()
         #expect(reset["attempts_removed"] as? Int == 5)
-        #expect(try cli.run(["login", "--email", "ghost@example.com", "--password-stdin"], stdin: password).status == 77)
+        #expect(
+            try cli.run(["login", "--email", "ghost@example.com", "--password-stdin"], stdin: password).status == 77)
         let audit = try cli.run(["audit", "list", "--json"]).jsonLines()
         #expect(audit.first?["action"] as? String == "throttle.reset")
         #expect(audit.first?["actor"] as? String == "oncall")
@@ -126,10 +145,12 @@ import Testing
     @Test func givenALoginKilledDuringThePasswordCheck_thenTheAttemptStillCounts() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        let slow = try cli.run(["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"],
-                               stdin: password, environment: ["CUSTCTL_BCRYPT_COST": "15"])
+        let slow = try cli.run(
+            ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"],
+            stdin: password, environment: ["CUSTCTL_BCRYPT_COST": "15"])
         #expect(slow.status == 0)
-        let running = try cli.start(["login", "--email", "ada@example.com", "--password-stdin"], stdin: "Wrong-Pass-123\n")
+        let running = try cli.start(
+            ["login", "--email", "ada@example.com", "--password-stdin"], stdin: "Wrong-Pass-123\n")
         var pending = "0"
         for _ in 0..<400 where pending == "0" {
             usleep(10_000)
@@ -148,7 +169,9 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         #expect(try register(cli).status == 0)
-        let granted = try cli.run(["grant-staff", "ada@example.com", "--level", "read_only", "--actor", "alice", "--json"]).json()
+        let granted = try cli.run([
+            "grant-staff", "ada@example.com", "--level", "read_only", "--actor", "alice", "--json",
+        ]).json()
         #expect(granted["is_staff"] as? Bool == true)
         #expect(granted["admin_level"] as? String == "read_only")
         #expect(granted["changed"] as? Bool == true)
@@ -165,22 +188,26 @@ import Testing
         #expect(audit.map { $0["action"] as? String } == ["staff.revoke", "staff.grant", "customer.create"])
         #expect(audit[1]["actor"] as? String == "alice")
         #expect((audit[1]["details"] as? [String: Any])?["to"] as? String == "read_only")
-        let login = try cli.run(["login", "--email", "ada@example.com", "--password-stdin", "--json"], stdin: password).json()
+        let login = try cli.run(["login", "--email", "ada@example.com", "--password-stdin", "--json"], stdin: password)
+            .json()
         #expect(login["is_staff"] as? Bool == false)
     }
 
     @Test func givenBcryptCostSettings_thenBadValuesAndWeakProductionCostsAre78() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        let bad = try cli.run(["register", "--email", "a@example.com", "--name", "A", "--password-stdin"],
-                              stdin: password, environment: ["CUSTCTL_BCRYPT_COST": "3"])
+        let bad = try cli.run(
+            ["register", "--email", "a@example.com", "--name", "A", "--password-stdin"],
+            stdin: password, environment: ["CUSTCTL_BCRYPT_COST": "3"])
         #expect(bad.status == 78)
         #expect(try cli.run(["migrate", "--mark", "production"]).status == 0)
-        let weak = try cli.run(["register", "--email", "a@example.com", "--name", "A", "--password-stdin", "--json"], stdin: password)
+        let weak = try cli.run(
+            ["register", "--email", "a@example.com", "--name", "A", "--password-stdin", "--json"], stdin: password)
         #expect(weak.status == 78)
         #expect(try weak.jsonError()["error"] as? String == "bcrypt_cost_too_low")
-        let strong = try cli.run(["register", "--email", "a@example.com", "--name", "A", "--password-stdin"],
-                                 stdin: password, environment: ["CUSTCTL_BCRYPT_COST": "10"])
+        let strong = try cli.run(
+            ["register", "--email", "a@example.com", "--name", "A", "--password-stdin"],
+            stdin: password, environment: ["CUSTCTL_BCRYPT_COST": "10"])
         #expect(strong.status == 0)
         #expect(try cli.sqlite("SELECT substr(password_hash, 1, 7) FROM customers") == "$2b$10$")
     }

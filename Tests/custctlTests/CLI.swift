@@ -56,7 +56,8 @@ struct CLI: Sendable {
     /// The binary under test: `$CUSTCTL_BIN`, else the package's debug build.
     static let binary: String = {
         if let path = ProcessInfo.processInfo.environment["CUSTCTL_BIN"] { return path }
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         return root.appendingPathComponent(".build/debug/custctl").path
     }()
 

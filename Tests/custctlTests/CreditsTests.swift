@@ -4,7 +4,8 @@ import Testing
 /// End-to-end: the credit ledger and billing commands.
 @Suite struct CreditsTests {
     private func customer(_ cli: CLI, _ email: String = "ada@example.com", credits: Int = 0) throws {
-        let registered = try cli.run(["register", "--email", email, "--name", "Ada", "--password-stdin"], stdin: "Tr1cky-Falcon-Orbit\n")
+        let registered = try cli.run(
+            ["register", "--email", email, "--name", "Ada", "--password-stdin"], stdin: "Tr1cky-Falcon-Orbit\n")
         #expect(registered.status == 0)
         if credits > 0 {
             #expect(try cli.run(["credits", "grant", email, String(credits), "--source", "manual"]).status == 0)
@@ -12,7 +13,8 @@ import Testing
     }
 
     private func ledgerIsConsistent(_ cli: CLI) throws -> Bool {
-        try cli.sqlite("""
+        try cli.sqlite(
+            """
             SELECT (SELECT balance_after FROM credit_transactions ORDER BY id DESC LIMIT 1) = (SELECT SUM(amount) FROM credit_transactions)
             """) == "1"
     }
@@ -37,14 +39,19 @@ import Testing
         defer { cli.cleanUp() }
         try customer(cli, credits: 10)
         let results = try cli.runConcurrently(20) { _ in
-            ["credits", "consume", "ada@example.com", "--amount", "3", "--idempotency-key", "deploy-7", "--json", "--busy-timeout", "60"]
+            [
+                "credits", "consume", "ada@example.com", "--amount", "3", "--idempotency-key", "deploy-7", "--json",
+                "--busy-timeout", "60",
+            ]
         }
         #expect(results.allSatisfy { $0.status == 0 })
         let objects = try results.map { try $0.json() }
         #expect(objects.filter { $0["replayed"] as? Bool == false }.count == 1)
         #expect(objects.allSatisfy { $0["balance"] as? Int == 7 })
         #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'consume'") == "1")
-        let conflict = try cli.run(["credits", "consume", "ada@example.com", "--amount", "2", "--idempotency-key", "deploy-7", "--json"])
+        let conflict = try cli.run([
+            "credits", "consume", "ada@example.com", "--amount", "2", "--idempotency-key", "deploy-7", "--json",
+        ])
         #expect(conflict.status == 73)
         #expect(try conflict.jsonError()["error"] as? String == "idempotency_conflict")
     }
@@ -68,13 +75,19 @@ import Testing
         #expect(try cli.run(["billing", "payment-method", "ada@example.com", "--consent"]).status == 0)
         let charged = try cli.run(["credits", "consume", "ada@example.com", "--json"]).json()
         #expect(charged["charge_cents"] as? Int == 2900)
-        let pro = try cli.run(["billing", "subscribe", "ada@example.com", "--period-end", "2099-01-31T00:00:00Z", "--json"]).json()
+        let pro = try cli.run([
+            "billing", "subscribe", "ada@example.com", "--period-end", "2099-01-31T00:00:00Z", "--json",
+        ]).json()
         #expect(pro["credits_granted"] as? Int == 60 && pro["subscription_plan"] as? String == "pro")
-        let paidTwice = try cli.run(["billing", "pay", "ada@example.com", "--period-end", "2099-01-31T00:00:00Z", "--json"]).json()
+        let paidTwice = try cli.run([
+            "billing", "pay", "ada@example.com", "--period-end", "2099-01-31T00:00:00Z", "--json",
+        ]).json()
         #expect(paidTwice["changed"] as? Bool == false)
         #expect(try cli.run(["credits", "balance", "ada@example.com"]).stdout == "60\n")
         #expect(try cli.run(["billing", "pay", "ada@example.com", "--period-end", "2099-03-02T00:00:00Z"]).status == 0)
-        #expect(try cli.run(["credits", "consume", "ada@example.com", "--amount", "121", "--json"]).json()["charge_cents"] as? Int == 1500)
+        #expect(
+            try cli.run(["credits", "consume", "ada@example.com", "--amount", "121", "--json"]).json()["charge_cents"]
+                as? Int == 1500)
         #expect(try cli.run(["billing", "cancel", "ada@example.com", "--at-period-end"]).status == 0)
         #expect(try cli.run(["credits", "summary", "ada@example.com", "--json"]).json()["rate_cents"] as? Int == 1500)
         #expect(try cli.run(["billing", "cancel", "ada@example.com"]).status == 0)
@@ -83,10 +96,12 @@ import Testing
         let ids = history.compactMap { $0["id"] as? Int }
         #expect(ids == ids.sorted(by: >))
         #expect(history.first?["kind"] as? String == "charge")
-        #expect(try cli.run(["credits", "history", "ada@example.com", "--limit", "2", "--json"]).jsonLines().count == 2)
+        #expect(
+            try cli.run(["credits", "history", "ada@example.com", "--limit", "2", "--json"]).jsonLines().count == 2)
         #expect(try ledgerIsConsistent(cli))
         let audit = try cli.run(["audit", "list", "--json"]).jsonLines().compactMap { $0["action"] as? String }
-        #expect(audit.contains("billing.subscribe") && audit.contains("billing.cancel") && audit.contains("credits.grant"))
+        #expect(
+            audit.contains("billing.subscribe") && audit.contains("billing.cancel") && audit.contains("credits.grant"))
     }
 
     @Test func givenBadInput_thenTheDocumentedExitCodes() throws {
@@ -102,14 +117,24 @@ import Testing
             #expect(try result.jsonError()["error"] as? String == "invalid_amount")
         }
         #expect(try cli.run(["credits", "consume", "ada@example.com", "--amount", "0"]).status == 65)
-        #expect(try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual", "--expires-at", "soon"]).status == 65)
-        #expect(try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual", "--expires-at", "2000-01-01"]).status == 65)
+        #expect(
+            try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual", "--expires-at", "soon"])
+                .status == 65)
+        #expect(
+            try cli.run([
+                "credits", "grant", "ada@example.com", "5", "--source", "manual", "--expires-at", "2000-01-01",
+            ]).status == 65)
         #expect(try cli.run(["credits", "grant", "ada@example.com", "5"]).status == 64)
         #expect(try cli.run(["credits", "balance", "nobody@example.com"]).status == 67)
         #expect(try cli.run(["credits", "history", "ada@example.com", "--limit", "0"]).status == 64)
         #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions") == "0")
-        let expiring = try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "promo", "--expires-at", "2099-01-31T00:00:00Z", "--json"]).json()
+        let expiring = try cli.run([
+            "credits", "grant", "ada@example.com", "5", "--source", "promo", "--expires-at", "2099-01-31T00:00:00Z",
+            "--json",
+        ]).json()
         #expect(expiring["expires_at"] as? String == "2099-01-31T00:00:00.000Z")
-        #expect(try cli.run(["--database", cli.database, "credits", "balance", "ada@example.com", "--json"]).json()["balance"] as? Int == 5)
+        #expect(
+            try cli.run(["--database", cli.database, "credits", "balance", "ada@example.com", "--json"]).json()[
+                "balance"] as? Int == 5)
     }
 }

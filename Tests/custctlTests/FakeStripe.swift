@@ -7,11 +7,15 @@ final class FakeStripe {
     let logPath: String
 
     init(mode: String, in directory: URL) throws {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/fake_stripe.py").path
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "Fixtures/fake_stripe.py"
+        ).path
         let portFile = directory.appendingPathComponent("stripe-port-\(mode)").path
         logPath = directory.appendingPathComponent("stripe-\(mode).log").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--mode", mode, "--port-file", portFile, "--log", logPath, "--lifetime", "60"]
+        process.arguments = [
+            "python3", script, "--mode", mode, "--port-file", portFile, "--log", logPath, "--lifetime", "60",
+        ]
         try process.run()
         var port: String?
         for _ in 0..<500 where port == nil {

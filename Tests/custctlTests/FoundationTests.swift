@@ -58,7 +58,8 @@ import Testing
     @Test func givenALegacyLayout_whenACommandRuns_thenExit78WithAHint() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        _ = try cli.sqlite("""
+        _ = try cli.sqlite(
+            """
             CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL, email TEXT NOT NULL,
               api_key TEXT UNIQUE, github_org TEXT, inserted_at TEXT NOT NULL, updated_at TEXT NOT NULL);
             INSERT INTO customers VALUES (1, 'Ada', 'ada@example.com', 'sk_live_1', 'ada-org', '2025-01-01', '2025-01-01');
@@ -89,7 +90,8 @@ import Testing
         #expect(try cli.run(["customer", "list"]).status == 78)
         let applied = try cli.run(["migrate", "--json"])
         #expect(applied.status == 0)
-        #expect(try applied.json()["applied"] as? [String] == ["008_create_provision_requests", "009_consolidate_legacy"])
+        #expect(
+            try applied.json()["applied"] as? [String] == ["008_create_provision_requests", "009_consolidate_legacy"])
         #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
         #expect(try cli.run(["customer", "list"]).status == 0)
     }
@@ -98,7 +100,9 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
-        _ = try cli.sqlite("INSERT INTO custctl_migrations (name, applied_at) VALUES ('999_from_the_future', '2030-01-01T00:00:00.000Z')")
+        _ = try cli.sqlite(
+            "INSERT INTO custctl_migrations (name, applied_at) VALUES ('999_from_the_future', '2030-01-01T00:00:00.000Z')"
+        )
         for arguments in [["customer", "list", "--json"], ["migrate", "--json"], ["migrate", "rollback", "--json"]] {
             let result = try cli.run(arguments)
             #expect(result.status == 78, "\(arguments)")
@@ -130,7 +134,9 @@ import Testing
         #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations", database: backup) == "9")
         let noBackup = try cli.run(["migrate", "--no-backup", "--json"]).json()
         #expect(noBackup["backup"] is NSNull)
-        let files = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).filter { $0.contains(".backup-") }
+        let files = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).filter {
+            $0.contains(".backup-")
+        }
         #expect(files.count == 1)
     }
 
@@ -157,7 +163,8 @@ import Testing
         let busy = try cli.run(["migrate", "--mark", "test", "--busy-timeout", "0.2", "--json"])
         #expect(busy.status == 75)
         #expect(try busy.jsonError()["error"] as? String == "database_busy")
-        let busyFromEnvironment = try cli.run(["migrate", "--mark", "test"], environment: ["CUSTCTL_BUSY_TIMEOUT": "0.1"])
+        let busyFromEnvironment = try cli.run(
+            ["migrate", "--mark", "test"], environment: ["CUSTCTL_BUSY_TIMEOUT": "0.1"])
         #expect(busyFromEnvironment.status == 75)
         try shell.execute("COMMIT;")
         shell.close()
@@ -169,13 +176,16 @@ import Testing
         defer { cli.cleanUp() }
         let other = cli.directory.appendingPathComponent("other.db").path
         #expect(try cli.run(["--database", other, "--json", "customer", "list"]).status == 0)
-        #expect(try cli.run(["--database", other, "--json", "migrate", "status"]).json()["environment"] as? String == "development")
+        #expect(
+            try cli.run(["--database", other, "--json", "migrate", "status"]).json()["environment"] as? String
+                == "development")
         try insertCustomer(cli, id: 7, email: "grace@example.com", database: other)
         let before = try cli.run(["--database", other, "--json", "customer", "show", "grace@example.com"]).json()
         let after = try cli.run(["customer", "show", "GRACE@example.com", "--database=\(other)", "--json"]).json()
         #expect(before["id"] as? Int == 7)
         #expect(after["id"] as? Int == 7)
-        let fromEnvironment = try cli.run(["customer", "show", "7", "--json"], environment: ["CUSTCTL_DATABASE": other])
+        let fromEnvironment = try cli.run(
+            ["customer", "show", "7", "--json"], environment: ["CUSTCTL_DATABASE": other])
         #expect(try fromEnvironment.json()["email"] as? String == "grace@example.com")
         #expect(!FileManager.default.fileExists(atPath: cli.database))
     }
@@ -242,7 +252,8 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cli.database))
     }
 
-    private func insertCustomer(_ cli: CLI, id: Int, email: String, staff: Bool = false, database: String? = nil) throws {
+    private func insertCustomer(_ cli: CLI, id: Int, email: String, staff: Bool = false, database: String? = nil) throws
+    {
         _ = try cli.sqlite(
             """
             INSERT INTO customers (id, name, email, email_normalized, is_staff, admin_level, created_at, updated_at)

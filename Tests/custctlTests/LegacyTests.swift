@@ -3,7 +3,8 @@ import Testing
 
 /// End-to-end: consolidating legacy databases with the built binary.
 @Suite struct LegacyEndToEndTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     private func load(_ cli: CLI, sql: String) throws {
         let process = Process()
@@ -33,7 +34,9 @@ import Testing
     @Test func givenTheSmallFixture_whenMigrated_thenReportedConsolidatedAndProduction() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try load(cli, sql: String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8))
+        try load(
+            cli, sql: String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8)
+        )
         let dry = try cli.run(["migrate", "--dry-run", "--json"])
         #expect(dry.status == 0)
         #expect(try cli.run(["customer", "list"]).status == 78)
@@ -81,7 +84,9 @@ import Testing
             if layout == "legacy" {
                 #expect(try cli.sqlite("SELECT count(*) FROM customers") == String(count))
                 #expect(try cli.sqlite("SELECT count(*) FROM api_keys") == String(count))
-                #expect(try cli.sqlite("SELECT count(*) FROM sqlite_master WHERE name LIKE 'custctl%' OR name LIKE 'legacy%'") == "0")
+                #expect(
+                    try cli.sqlite(
+                        "SELECT count(*) FROM sqlite_master WHERE name LIKE 'custctl%' OR name LIKE 'legacy%'") == "0")
             } else {
                 #expect(layout == "custctl")
                 #expect(try cli.run(["migrate", "status", "--check"]).status == 0)

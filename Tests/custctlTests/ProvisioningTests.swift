@@ -6,8 +6,10 @@ import Testing
     @Test func givenOneCustomer_whenProvisioned_thenJSONHasTheContractKeysAndTheKeyWorks() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        let result = try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--company", "Engines",
-                                  "--source", "gh_marketplace", "--forge", "github:ada-labs", "--json"])
+        let result = try cli.run([
+            "provision", "--email", "ada@example.com", "--name", "Ada", "--company", "Engines",
+            "--source", "gh_marketplace", "--forge", "github:ada-labs", "--json",
+        ])
         #expect(result.status == 0)
         let object = try result.json()
         for key in ["customer_id", "email", "api_key", "billing_customer_id", "credit_balance", "created"] {
@@ -20,7 +22,10 @@ import Testing
         #expect(verified.status == 0)
         #expect(try verified.json()["email"] as? String == "ada@example.com")
         #expect(try cli.run(["apikey", "verify"], stdin: String(key.dropLast()) + "\n").status == 77)
-        #expect(try cli.run(["customer", "show", "ada@example.com", "--json"]).json()["metadata"] as? [String: String] == ["source": "gh_marketplace"])
+        #expect(
+            try cli.run(["customer", "show", "ada@example.com", "--json"]).json()["metadata"] as? [String: String] == [
+                "source": "gh_marketplace"
+            ])
         #expect(try cli.run(["emails", "due", "--json"]).jsonLines().map { $0["template"] as? String } == ["welcome"])
         #expect(try cli.sqlite("SELECT count(*) FROM scheduled_emails") == "4")
     }
@@ -32,7 +37,9 @@ import Testing
         let holder = try SQLiteShell(database: cli.database)  // keeps the WAL file from being removed
         try holder.execute("SELECT count(*) FROM customers;")
         defer { holder.close() }
-        let key = try #require(try cli.run(["provision", "--email", "a@example.com", "--name", "A", "--json"]).json()["api_key"] as? String)
+        let key = try #require(
+            try cli.run(["provision", "--email", "a@example.com", "--name", "A", "--json"]).json()["api_key"] as? String
+        )
         let secret = Data(key.dropFirst(12).utf8)  // the part after the public prefix
         for path in [cli.database, cli.database + "-wal"] {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -53,32 +60,44 @@ import Testing
         #expect(quiet.status == 0)
         #expect(try quiet.json()["created"] as? Bool == false)
         #expect(try quiet.json()["api_key"] is NSNull)
-        let keyed = ["provision", "--email", "bob@example.com", "--name", "Bob", "--idempotency-key", "req-1", "--json"]
+        let keyed = [
+            "provision", "--email", "bob@example.com", "--name", "Bob", "--idempotency-key", "req-1", "--json",
+        ]
         let first = try cli.run(keyed).json()
         let replay = try cli.run(keyed)
         #expect(replay.status == 0)
         #expect(try replay.json()["customer_id"] as? Int == first["customer_id"] as? Int)
         #expect(try replay.json()["replayed"] as? Bool == true)
-        let different = try cli.run(["provision", "--email", "carl@example.com", "--name", "Carl", "--idempotency-key", "req-1", "--json"])
+        let different = try cli.run([
+            "provision", "--email", "carl@example.com", "--name", "Carl", "--idempotency-key", "req-1", "--json",
+        ])
         #expect(different.status == 73)
         #expect(try different.jsonError()["error"] as? String == "idempotency_conflict")
-        let namespace = try cli.run(["provision", "--email", "d@example.com", "--name", "D", "--forge", "github:shared", "--json"])
+        let namespace = try cli.run([
+            "provision", "--email", "d@example.com", "--name", "D", "--forge", "github:shared", "--json",
+        ])
         #expect(namespace.status == 0)
-        let clash = try cli.run(["provision", "--email", "e@example.com", "--name", "E", "--forge", "GITHUB:Shared", "--json"])
+        let clash = try cli.run([
+            "provision", "--email", "e@example.com", "--name", "E", "--forge", "GITHUB:Shared", "--json",
+        ])
         #expect(clash.status == 73)
         #expect(try clash.jsonError()["error"] as? String == "namespace_taken")
         #expect(try cli.sqlite("SELECT count(*) FROM customers WHERE email = 'e@example.com'") == "0")
         #expect(try cli.run(["provision", "--email", "bad", "--name", "X"]).status == 65)
-        #expect(try cli.run(["provision", "--email", "f@example.com", "--name", "F", "--forge", "sourceforge:x"]).status == 65)
+        #expect(
+            try cli.run(["provision", "--email", "f@example.com", "--name", "F", "--forge", "sourceforge:x"]).status
+                == 65)
         #expect(try cli.run(["provision", "--email", "f@example.com"]).status == 64)
-        #expect(try cli.run(["provision", "--email", "f@example.com", "--name", "F", "--billing", "paypal"]).status == 64)
+        #expect(
+            try cli.run(["provision", "--email", "f@example.com", "--name", "F", "--billing", "paypal"]).status == 64)
     }
 
     @Test func givenABatchWithABadLine_whenPerRecord_thenOthersLandAndTheLineIsReported() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
         let file = cli.directory.appendingPathComponent("batch.csv").path
-        try "email,name,company,forge\na@x.io,\"Smith, Ann\",\"Quote \"\"Co\"\"\",github:a\nbad-email,B,,\nc@x.io,C,,\"github:c;gitlab:c\"\n"
+        try
+            "email,name,company,forge\na@x.io,\"Smith, Ann\",\"Quote \"\"Co\"\"\",github:a\nbad-email,B,,\nc@x.io,C,,\"github:c;gitlab:c\"\n"
             .write(toFile: file, atomically: true, encoding: .utf8)
         let result = try cli.run(["provision", "--file", file, "--json"])
         #expect(result.status == 65)
@@ -95,33 +114,34 @@ import Testing
         defer { cli.cleanUp() }
         let file = cli.directory.appendingPathComponent("batch.jsonl").path
         try """
-            {"email":"a@x.io","name":"A","forge":["github:a"]}
-            {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
-            {"email":"c@x.io","name":
+        {"email":"a@x.io","name":"A","forge":["github:a"]}
+        {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
+        {"email":"c@x.io","name":
 
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let bad = try cli.run(["provision", "--file", file, "--atomic", "--json"])
         #expect(bad.status == 65)
         #expect(try bad.jsonError()["line"] as? Int == 3)
         #expect(try cli.sqlite("SELECT count(*) FROM customers") == "0")
         try """
-            {"email":"a@x.io","name":"A","forge":["github:a"]}
-            {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
-            {"email":"a@x.io","name":"A again"}
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        {"email":"a@x.io","name":"A","forge":["github:a"]}
+        {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
+        {"email":"a@x.io","name":"A again"}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let conflict = try cli.run(["provision", "--file", file, "--atomic", "--json"])
         #expect(conflict.status == 73)
         #expect(try conflict.jsonError()["line"] as? Int == 3)
         #expect(try cli.sqlite("SELECT count(*) FROM customers") == "0")
         try """
-            {"email":"a@x.io","name":"A","forge":["github:a"]}
-            {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        {"email":"a@x.io","name":"A","forge":["github:a"]}
+        {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let good = try cli.run(["provision", "--file", file, "--atomic", "--json"])
         #expect(good.status == 0)
         #expect(try good.jsonLines().count == 2)
         #expect(try cli.sqlite("SELECT count(*) FROM customers") == "2")
-        #expect(try cli.run(["provision", "--file", cli.directory.appendingPathComponent("missing.csv").path]).status == 66)
+        #expect(
+            try cli.run(["provision", "--file", cli.directory.appendingPathComponent("missing.csv").path]).status == 66)
         #expect(try cli.run(["provision", "--file", cli.directory.path, "--input-format", "csv"]).status == 66)
         let unknown = cli.directory.appendingPathComponent("x.txt").path
         try "".write(toFile: unknown, atomically: true, encoding: .utf8)
@@ -134,7 +154,10 @@ import Testing
         let stripe = try FakeStripe(mode: "ok", in: cli.directory)
         defer { stripe.stop() }
         #expect(try cli.run(["migrate"]).status == 0)
-        let args = ["provision", "--email", "ada@example.com", "--name", "Ada", "--billing", "stripe", "--json", "--busy-timeout", "0.2"]
+        let args = [
+            "provision", "--email", "ada@example.com", "--name", "Ada", "--billing", "stripe", "--json",
+            "--busy-timeout", "0.2",
+        ]
         let shell = try SQLiteShell(database: cli.database)
         try shell.execute("BEGIN IMMEDIATE; UPDATE custctl_settings SET value = value;")
         let blocked = try cli.run(args, environment: stripe.environment)
@@ -157,8 +180,10 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         let args = ["provision", "--email", "ada@example.com", "--name", "Ada", "--billing", "stripe", "--json"]
-        for (mode, status, code) in [("fail-first", Int32(1), "billing_unavailable"), ("not-json", 1, "billing_unavailable"),
-                                     ("reject", 69, "billing_refused"), ("slow", 1, "billing_unavailable")] {
+        for (mode, status, code) in [
+            ("fail-first", Int32(1), "billing_unavailable"), ("not-json", 1, "billing_unavailable"),
+            ("reject", 69, "billing_refused"), ("slow", 1, "billing_unavailable"),
+        ] {
             let stripe = try FakeStripe(mode: mode, in: cli.directory)
             defer { stripe.stop() }
             let failed = try cli.run(args, environment: stripe.environment)
@@ -206,8 +231,12 @@ import Testing
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada"]).status == 0)
         #expect(try cli.run(["provision", "--email", "bob@example.com", "--name", "Bob"]).status == 0)
-        #expect(try cli.run(["forge", "link", "ada@example.com", "gitlab:ada/tools", "--json"]).json()["changed"] as? Bool == true)
-        #expect(try cli.run(["forge", "link", "ada@example.com", "gitlab:ADA/tools", "--json"]).json()["changed"] as? Bool == false)
+        #expect(
+            try cli.run(["forge", "link", "ada@example.com", "gitlab:ada/tools", "--json"]).json()["changed"] as? Bool
+                == true)
+        #expect(
+            try cli.run(["forge", "link", "ada@example.com", "gitlab:ADA/tools", "--json"]).json()["changed"] as? Bool
+                == false)
         #expect(try cli.run(["forge", "link", "bob@example.com", "gitlab:ada/tools"]).status == 73)
         #expect(try cli.run(["forge", "link", "bob@example.com", "gitlab:/bad"]).status == 65)
         #expect(try cli.run(["forge", "unlink", "bob@example.com", "gitlab:ada/tools"]).status == 67)

@@ -17,7 +17,8 @@ import Testing
         defer { cli.cleanUp() }
         #expect(try cli.run(["seed", "--count", "20"]).status == 0)
         #expect(try doctorIsClean(cli))
-        _ = try cli.sqlite("""
+        _ = try cli.sqlite(
+            """
             PRAGMA foreign_keys = OFF;
             INSERT INTO forge_accounts (customer_id, forge_type, namespace, created_at) VALUES (999, 'github', 'ghost', 't');
             DROP TRIGGER credit_transactions_chain;
@@ -35,7 +36,9 @@ import Testing
         defer { cli.cleanUp() }
         let records = Self.long ? 20_000 : 4_000
         let file = cli.directory.appendingPathComponent("batch.jsonl").path
-        let lines = (1...records).map { #"{"email":"c\#($0)@example.com","name":"C \#($0)","forge":"github:c-\#($0)"}"# }
+        let lines = (1...records).map {
+            #"{"email":"c\#($0)@example.com","name":"C \#($0)","forge":"github:c-\#($0)"}"#
+        }
         try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         #expect(try cli.run(["migrate"]).status == 0)
         let started = Date()
@@ -66,14 +69,19 @@ import Testing
         #expect(try cli.run(["credits", "grant", "ada@example.com", "500", "--source", "manual"]).status == 0)
         var generator = SeededRandom(seed: 7)
         for round in 0..<(Self.long ? 30 : 10) {
-            let consumer = try cli.start(["credits", "consume", "ada@example.com", "--amount", "3", "--idempotency-key", "k\(round)"])
-            let provisioner = try cli.start(["provision", "--email", "p\(round)@example.com", "--name", "P", "--forge", "github:p\(round)"])
+            let consumer = try cli.start([
+                "credits", "consume", "ada@example.com", "--amount", "3", "--idempotency-key", "k\(round)",
+            ])
+            let provisioner = try cli.start([
+                "provision", "--email", "p\(round)@example.com", "--name", "P", "--forge", "github:p\(round)",
+            ])
             usleep(UInt32(generator.next() % 60_000))
             kill(consumer.process.processIdentifier, SIGKILL)
             kill(provisioner.process.processIdentifier, SIGKILL)
             _ = try consumer.wait()
             _ = try provisioner.wait()
-            let parts = try cli.sqlite("""
+            let parts = try cli.sqlite(
+                """
                 SELECT (SELECT count(*) FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE c.email = 'p\(round)@example.com')
                   || ' ' || (SELECT count(*) FROM scheduled_emails e JOIN customers c ON c.id = e.customer_id WHERE c.email = 'p\(round)@example.com')
                   || ' ' || (SELECT count(*) FROM customers WHERE email = 'p\(round)@example.com')
@@ -81,7 +89,9 @@ import Testing
             #expect(parts == "0 0 0" || parts == "1 4 1", "provision \(round) left \(parts)")
         }
         #expect(try doctorIsClean(cli))
-        let consumed = Int(try cli.sqlite("SELECT -COALESCE(SUM(amount), 0) FROM credit_transactions WHERE kind = 'consume'")) ?? -1
+        let consumed =
+            Int(try cli.sqlite("SELECT -COALESCE(SUM(amount), 0) FROM credit_transactions WHERE kind = 'consume'"))
+            ?? -1
         #expect(consumed % 3 == 0)
         #expect(try cli.run(["credits", "balance", "ada@example.com"]).stdout == "\(505 - consumed)\n")
     }
@@ -100,9 +110,14 @@ import Testing
             return
         }
         var failures = 0
-        for (calls, when) in [("fdatasync,fsync", 1), ("fdatasync,fsync", 2), ("pwrite64", 1), ("pwrite64", 2), ("pwrite64", 3), ("pwrite64", 5)] {
+        for (calls, when) in [
+            ("fdatasync,fsync", 1), ("fdatasync,fsync", 2), ("pwrite64", 1), ("pwrite64", 2), ("pwrite64", 3),
+            ("pwrite64", 5),
+        ] {
             let email = "io-\(calls.prefix(3))-\(when)@example.com"
-            let result = try runTraced(cli, ["provision", "--email", email, "--name", "IO", "--json"], inject: "\(calls):error=EIO:when=\(when)")
+            let result = try runTraced(
+                cli, ["provision", "--email", email, "--name", "IO", "--json"],
+                inject: "\(calls):error=EIO:when=\(when)")
             #expect(result.status == 0 || result.status == 74, "\(calls) \(when): \(result.status) \(result.stderr)")
             let count = try cli.sqlite("SELECT count(*) FROM customers WHERE email = '\(email)'")
             if result.status == 74 {
@@ -145,8 +160,11 @@ import Testing
         #expect(try cli.run(["migrate", "--database", database]).status == 0)
         var full = false
         for index in 0..<400 where !full {
-            let result = try cli.run(["provision", "--email", "f\(index)@example.com", "--name", String(repeating: "N", count: 200), "--company", String(repeating: "C", count: 200),
-                                      "--database", database, "--json"])
+            let result = try cli.run([
+                "provision", "--email", "f\(index)@example.com", "--name", String(repeating: "N", count: 200),
+                "--company", String(repeating: "C", count: 200),
+                "--database", database, "--json",
+            ])
             if result.status == 74 {
                 full = true
                 #expect(try result.jsonError()["error"] as? String == "database_unusable")
@@ -157,7 +175,9 @@ import Testing
         }
         #expect(full, "the small disk never filled up")
         #expect(try cli.sqlite("PRAGMA integrity_check", database: database) == "ok")
-        let parts = try cli.sqlite("SELECT (SELECT count(*) FROM customers) || ' ' || (SELECT count(*) FROM api_keys) || ' ' || (SELECT count(*) FROM scheduled_emails) / 4", database: database)
+        let parts = try cli.sqlite(
+            "SELECT (SELECT count(*) FROM customers) || ' ' || (SELECT count(*) FROM api_keys) || ' ' || (SELECT count(*) FROM scheduled_emails) / 4",
+            database: database)
         let numbers = parts.split(separator: " ")
         #expect(Set(numbers).count == 1, "customers, keys and email sets differ: \(parts)")
     }
@@ -166,7 +186,8 @@ import Testing
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/strace")
         let calls = String(inject.prefix { $0 != ":" })
-        process.arguments = ["-f", "-qq", "-o", "/dev/null", "-e", "trace=\(calls)", "-e", "inject=\(inject)", CLI.binary]
+        process.arguments =
+            ["-f", "-qq", "-o", "/dev/null", "-e", "trace=\(calls)", "-e", "inject=\(inject)", CLI.binary]
             + arguments + ["--database", cli.database]
         let out = Pipe()
         let err = Pipe()
@@ -176,8 +197,9 @@ import Testing
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return RunResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+        return RunResult(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 
     @Test func givenHostileInput_thenOneCleanLineTheDocumentedCodeAndNoChange() throws {
@@ -187,7 +209,12 @@ import Testing
         let before = try cli.sqlite("SELECT count(*) || '/' || max(updated_at) FROM customers")
         #expect(before.hasPrefix("1/"))
         let cases: [([String], Int32)] = [
-            (["provision", "--email", "x');DROP/**/TABLE/**/customers;--@example.com", "--name", "Bobby'); DROP TABLE customers; --"], 0),
+            (
+                [
+                    "provision", "--email", "x');DROP/**/TABLE/**/customers;--@example.com", "--name",
+                    "Bobby'); DROP TABLE customers; --",
+                ], 0
+            ),
             (["provision", "--email", "tab\there@example.com", "--name", "X"], 65),
             (["provision", "--email", String(repeating: "a", count: 250) + "@example.com", "--name", "X"], 65),
             (["provision", "--email", "big@example.com", "--name", String(repeating: "N", count: 100_000)], 65),

@@ -7,7 +7,8 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         let keys = cli.directory.appendingPathComponent("keys.jsonl").path
-        let first = try cli.run(["seed", "--keys-out", keys, "--json"], environment: ["CUSTCTL_ADMIN_PASSWORD": "Tr1cky-Falcon-Orbit"])
+        let first = try cli.run(
+            ["seed", "--keys-out", keys, "--json"], environment: ["CUSTCTL_ADMIN_PASSWORD": "Tr1cky-Falcon-Orbit"])
         #expect(first.status == 0)
         let report = try first.json()
         #expect((report["created"] as? [String])?.count == 7)
@@ -16,7 +17,8 @@ import Testing
         #expect(try cli.mode(keys) == 0o600)
         let lines = try String(contentsOfFile: keys, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)
-        let login = try cli.run(["login", "--email", "admin@example.com", "--password-stdin", "--json"], stdin: "Tr1cky-Falcon-Orbit\n")
+        let login = try cli.run(
+            ["login", "--email", "admin@example.com", "--password-stdin", "--json"], stdin: "Tr1cky-Falcon-Orbit\n")
         #expect(try login.json()["admin_level"] as? String == "full")
         let before = try cli.sqlite("SELECT count(*), max(updated_at) FROM customers")
         let second = try cli.run(["seed", "--json"])

@@ -34,7 +34,9 @@ public enum APIKeyFormat {
     /// `count` base62 characters from the system's secure generator.
     static func randomBase62(_ count: Int) -> String {
         var generator = SecureRandomBytes()
-        return String(decoding: (0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))] }, as: UTF8.self)
+        return String(
+            decoding: (0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))] },
+            as: UTF8.self)
     }
 
     /// True when `key` has the custctl shape; such keys must also pass `checksumIsValid`.
@@ -45,7 +47,9 @@ public enum APIKeyFormat {
     /// True when `key` is a well-formed custctl key whose checksum matches.
     public static func checksumIsValid(_ key: String) -> Bool {
         let bytes = Array(key.utf8)
-        guard bytes.count == marker.utf8.count + randomLength + checksumLength, key.hasPrefix(marker) else { return false }
+        guard bytes.count == marker.utf8.count + randomLength + checksumLength, key.hasPrefix(marker) else {
+            return false
+        }
         let body = Array(bytes.dropLast(checksumLength))
         guard body.dropFirst(marker.utf8.count).allSatisfy(alphabet.contains) else { return false }
         return Array(bytes.suffix(checksumLength)) == base62(crc32(body), width: checksumLength)
@@ -149,7 +153,8 @@ public enum APIKeyError: DomainError, Equatable {
         switch self {
         case .notFound(let reference): return "no API key \(reference); see 'custctl apikey list'"
         case .invalidKey: return "the API key is not valid"
-        case .invalidDuration(let text): return "invalid duration '\(text)': use seconds or a number with s, m, h or d (like 24h)"
+        case .invalidDuration(let text):
+            return "invalid duration '\(text)': use seconds or a number with s, m, h or d (like 24h)"
         }
     }
 }

@@ -9,7 +9,9 @@ public struct APIKeys: Sendable {
     }
 
     /// Issues a new key for a customer; the plaintext is returned once and never stored.
-    public func create(for customer: CustomerReference, name: String = "Default", expiresAt: Date? = nil, actor: Actor) throws -> IssuedAPIKey {
+    public func create(for customer: CustomerReference, name: String = "Default", expiresAt: Date? = nil, actor: Actor)
+        throws -> IssuedAPIKey
+    {
         let name = try CustomerFields.text(name, field: "key name")
         if let expiresAt, expiresAt <= store.now {
             throw CreditsError.invalidTime(Timestamp.string(from: expiresAt), reason: "it is not in the future")
@@ -31,7 +33,9 @@ public struct APIKeys: Sendable {
 
     /// Issues a replacement (same customer and name); the old key keeps working for `overlap`
     /// seconds (0: it stops now).
-    public func rotate(_ reference: APIKeyReference, overlap: TimeInterval, actor: Actor) throws -> (old: APIKey, new: IssuedAPIKey) {
+    public func rotate(_ reference: APIKeyReference, overlap: TimeInterval, actor: Actor) throws -> (
+        old: APIKey, new: IssuedAPIKey
+    ) {
         let old = try store.apiKey(reference)
         guard old.active, old.revokedAt == nil else { throw APIKeyError.notFound("\(reference) that is active") }
         let plaintext = APIKeyFormat.generate()
@@ -61,7 +65,9 @@ public struct ForgeAccounts: Sendable {
     }
 
     /// Links `TYPE:NAMESPACE` to a customer; linking it again to the same customer changes nothing.
-    public func link(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> (account: ForgeAccount, changed: Bool) {
+    public func link(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> (
+        account: ForgeAccount, changed: Bool
+    ) {
         try store.linkForge(customer, forge, actor: actor)
     }
 

@@ -12,7 +12,9 @@ public struct Registration: Sendable {
     /// The seed run creating it, if any.
     public var seedRun: String?
 
-    public init(email: String, name: String, companyName: String? = nil, customerType: CustomerType = .trial, password: String) {
+    public init(
+        email: String, name: String, companyName: String? = nil, customerType: CustomerType = .trial, password: String
+    ) {
         self.email = email
         self.name = name
         self.companyName = companyName

@@ -67,7 +67,8 @@ public struct PasswordHasher: Sendable {
     /// A new `$2b$` hash of the NFC form of `password` with a fresh random salt.
     public func hash(_ password: String) throws -> String {
         let setting = try Self.makeSetting(cost: cost)
-        guard let hashed = Self.crypt(PasswordPolicy.normalize(password), setting: setting), hashed.hasPrefix("$2b$") else {
+        guard let hashed = Self.crypt(PasswordPolicy.normalize(password), setting: setting), hashed.hasPrefix("$2b$")
+        else {
             throw PasswordHashError.hashingFailed
         }
         return hashed

@@ -21,7 +21,9 @@ extension CreditLedger {
 
     /// Subscribes to Pro and records the first paid period (60 credits). Needs a payment method.
     /// Already subscribed: nothing changes.
-    public func subscribePro(_ reference: CustomerReference, periodEnd: Date? = nil, actor: Actor) throws -> BillingChange {
+    public func subscribePro(_ reference: CustomerReference, periodEnd: Date? = nil, actor: Actor) throws
+        -> BillingChange
+    {
         try store.withLedger(reference) { tx in
             var billing = BillingState(tx.customer)
             guard billing.hasPaymentMethod else { throw CreditsError.paymentMethodRequired(tx.customer.email) }
@@ -29,12 +31,16 @@ extension CreditLedger {
                 return BillingChange(customer: tx.customer, changed: false, granted: nil)
             }
             let end = periodEnd ?? tx.now.addingTimeInterval(pricing.proPeriod)
-            guard end > tx.now else { throw CreditsError.invalidTime(Timestamp.string(from: end), reason: "it is not in the future") }
+            guard end > tx.now else {
+                throw CreditsError.invalidTime(Timestamp.string(from: end), reason: "it is not in the future")
+            }
             billing.plan = .pro
             billing.status = .active
             billing.periodEnd = Timestamp.string(from: end)
             try tx.updateBilling(billing)
-            try tx.audit("billing.subscribe", actor: actor, details: [("plan", .string("pro")), ("period_end", .string(Timestamp.string(from: end)))])
+            try tx.audit(
+                "billing.subscribe", actor: actor,
+                details: [("plan", .string("pro")), ("period_end", .string(Timestamp.string(from: end)))])
             let granted = try grantForPeriod(ending: end, in: tx)
             return BillingChange(customer: tx.customer, changed: true, granted: granted)
         }
@@ -42,10 +48,12 @@ extension CreditLedger {
 
     /// Records a paid Pro period ending at `periodEnd`: 60 credits, exactly once per period (the
     /// period's end is the idempotency key), and the subscription runs to that end.
-    public func recordProPayment(_ reference: CustomerReference, periodEnd: Date, actor: Actor) throws -> BillingChange {
+    public func recordProPayment(_ reference: CustomerReference, periodEnd: Date, actor: Actor) throws -> BillingChange
+    {
         try store.withLedger(reference) { tx in
             var billing = BillingState(tx.customer)
-            guard billing.plan == .pro, pricing.effectivePlan(billing, at: tx.now) == .pro || billing.status == .pastDue else {
+            guard billing.plan == .pro, pricing.effectivePlan(billing, at: tx.now) == .pro || billing.status == .pastDue
+            else {
                 throw CreditsError.notSubscribed(tx.customer.email)
             }
             if let earlier = try tx.entry(idempotencyKey: Self.periodKey(periodEnd)) {
@@ -58,7 +66,9 @@ extension CreditLedger {
                 billing.periodEnd = Timestamp.string(from: periodEnd)
             }
             try tx.updateBilling(billing)
-            try tx.audit("billing.pro_payment", actor: actor, details: [("period_end", .string(Timestamp.string(from: periodEnd)))])
+            try tx.audit(
+                "billing.pro_payment", actor: actor,
+                details: [("period_end", .string(Timestamp.string(from: periodEnd)))])
             let granted = try grantForPeriod(ending: periodEnd, in: tx)
             return BillingChange(customer: tx.customer, changed: true, granted: granted)
         }

@@ -88,7 +88,9 @@ public struct CreditLedger: Sendable {
     }
 
     /// Ledger entries, newest first.
-    public func history(_ reference: CustomerReference, limit: Int? = nil) throws -> (email: String, entries: [LedgerEntry]) {
+    public func history(_ reference: CustomerReference, limit: Int? = nil) throws -> (
+        email: String, entries: [LedgerEntry]
+    ) {
         let (customer, entries) = try store.ledgerHistory(reference, limit: limit)
         return (customer.email, entries)
     }
@@ -145,7 +147,8 @@ public struct CreditLedger: Sendable {
             let entry = try Self.appendGrant(
                 tx, amount: amount, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
                 metadata: [("request", .string(request))] + (note.map { [("note", .string($0))] } ?? []))
-            try tx.audit("credits.grant", actor: actor, details: [("amount", .int(amount)), ("source", .string(source))])
+            try tx.audit(
+                "credits.grant", actor: actor, details: [("amount", .int(amount)), ("source", .string(source))])
             return GrantResult(email: tx.customer.email, entry: entry, replayed: false)
         }
     }
@@ -155,9 +158,10 @@ public struct CreditLedger: Sendable {
         _ tx: LedgerTransaction, amount: Int64, source: String, expiresAt: Date? = nil, idempotencyKey: String? = nil,
         metadata: [(String, JSONValue)] = []
     ) throws -> LedgerEntry {
-        try tx.append(NewLedgerEntry(
-            amount: amount, kind: .grant, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
-            metadata: metadata))
+        try tx.append(
+            NewLedgerEntry(
+                amount: amount, kind: .grant, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
+                metadata: metadata))
     }
 
     /// Uses credits for `fixes` deployed fixes: credits first, soonest-expiring first; the rest is
@@ -191,16 +195,18 @@ public struct CreditLedger: Sendable {
             let fix: [(String, JSONValue)] = fixId.map { [("fix_id", .string($0))] } ?? []
             if fromCredits > 0 {
                 let drawn = try draw(fromCredits, in: tx)
-                try tx.append(NewLedgerEntry(
-                    amount: -fromCredits, kind: .consume, source: "fix_deployed",
-                    idempotencyKey: charged > 0 ? nil : idempotencyKey,
-                    metadata: fix + [("lots", drawn), ("request", .string(request)), ("result", result)]))
+                try tx.append(
+                    NewLedgerEntry(
+                        amount: -fromCredits, kind: .consume, source: "fix_deployed",
+                        idempotencyKey: charged > 0 ? nil : idempotencyKey,
+                        metadata: fix + [("lots", drawn), ("request", .string(request)), ("result", result)]))
             }
             if charged > 0 {
-                try tx.append(NewLedgerEntry(
-                    amount: 0, kind: .charge, source: "fix_deployed", chargeCents: chargeCents,
-                    idempotencyKey: idempotencyKey,
-                    metadata: fix + [("fixes", .int(charged)), ("request", .string(request)), ("result", result)]))
+                try tx.append(
+                    NewLedgerEntry(
+                        amount: 0, kind: .charge, source: "fix_deployed", chargeCents: chargeCents,
+                        idempotencyKey: idempotencyKey,
+                        metadata: fix + [("fixes", .int(charged)), ("request", .string(request)), ("result", result)]))
             }
             try tx.addUsage(fixes)
             return ConsumeResult(
@@ -228,9 +234,10 @@ public struct CreditLedger: Sendable {
         for lot in try tx.expiredLots() {
             let stamp = lot.expiresAt ?? tx.stamp
             try tx.setRemaining(0, ofLot: lot.grantId)
-            try tx.append(NewLedgerEntry(
-                amount: -lot.remaining, kind: .expire, source: "expiry",
-                metadata: [("grant_id", .int(lot.grantId)), ("expired_at", .string(stamp))]))
+            try tx.append(
+                NewLedgerEntry(
+                    amount: -lot.remaining, kind: .expire, source: "expiry",
+                    metadata: [("grant_id", .int(lot.grantId)), ("expired_at", .string(stamp))]))
         }
     }
 

@@ -54,7 +54,8 @@ public enum CreditsError: DomainError, Equatable {
         case .consentRequired:
             return "adding a payment method needs the customer's explicit billing consent: pass --consent"
         case .paymentMethodRequired(let email):
-            return "customer \(email) has no payment method; add one with 'custctl billing payment-method \(email) --consent'"
+            return
+                "customer \(email) has no payment method; add one with 'custctl billing payment-method \(email) --consent'"
         case .notSubscribed(let email):
             return "customer \(email) is not on Pro; subscribe first with 'custctl billing subscribe \(email)'"
         }

@@ -7,7 +7,9 @@ public struct CustomerAdmin: Sendable {
     }
 
     /// Changes name, company or type; unchanged values change nothing.
-    public func update(_ reference: CustomerReference, name: String?, company: String?, type: CustomerType?, actor: Actor) throws -> (Customer, Bool) {
+    public func update(
+        _ reference: CustomerReference, name: String?, company: String?, type: CustomerType?, actor: Actor
+    ) throws -> (Customer, Bool) {
         let name = try name.map { try CustomerFields.text($0, field: "name") }
         let company = try company.map { try CustomerFields.text($0, field: "company") }
         return try store.updateCustomer(reference, name: name, company: company, type: type, actor: actor)

@@ -18,7 +18,9 @@ public struct EmailAddress: Sendable, Equatable, Hashable {
         guard composed.count <= Self.maximumLength else {
             throw EmailError.invalid(text, reason: "it is longer than \(Self.maximumLength) characters")
         }
-        if composed.unicodeScalars.contains(where: { $0.properties.generalCategory == .control || $0.properties.isWhitespace }) {
+        if composed.unicodeScalars.contains(where: {
+            $0.properties.generalCategory == .control || $0.properties.isWhitespace
+        }) {
             throw EmailError.invalid(text, reason: "it contains spaces or control characters")
         }
         let parts = composed.split(separator: "@", omittingEmptySubsequences: false)
@@ -58,7 +60,8 @@ public enum EmailError: DomainError, Equatable {
         switch self {
         case let .invalid(text, reason):
             let shown = text.count > 60 ? String(text.prefix(60)) + "…" : text
-            let printable = shown.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }.joined()
+            let printable = shown.unicodeScalars.map { $0.properties.generalCategory == .control ? "?" : String($0) }
+                .joined()
             return "invalid email '\(printable)': \(reason)"
         }
     }

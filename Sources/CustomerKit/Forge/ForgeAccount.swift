@@ -29,10 +29,14 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
     public init(type: ForgeType, namespace: String) throws {
         let name = namespace.trimmingCharacters(in: .whitespaces)
         guard !name.isEmpty, name.count <= Self.maximumLength,
-              name.utf8.allSatisfy({ Self.allowed.contains($0) }),
-              !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//")
+            name.utf8.allSatisfy({ Self.allowed.contains($0) }),
+            !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//")
         else {
-            throw ForgeError.invalid("\(type.rawValue):\(namespace)", reason: "a namespace is 1 to \(Self.maximumLength) letters, digits, '.', '_', '-' (and '/' between group parts)")
+            throw ForgeError.invalid(
+                "\(type.rawValue):\(namespace)",
+                reason:
+                    "a namespace is 1 to \(Self.maximumLength) letters, digits, '.', '_', '-' (and '/' between group parts)"
+            )
         }
         self.type = type
         self.namespace = name

@@ -42,7 +42,8 @@ public enum BatchError: DomainError, Equatable {
     public var description: String {
         switch self {
         case let .unreadable(path, reason): return "cannot read \(path): \(reason)"
-        case .unknownFormat(let path): return "cannot tell the format of \(path) from its name; pass --input-format jsonl or csv"
+        case .unknownFormat(let path):
+            return "cannot tell the format of \(path) from its name; pass --input-format jsonl or csv"
         case let .malformed(line, reason): return "line \(line): \(reason)"
         }
     }
@@ -59,10 +60,13 @@ public enum BatchReader {
     static let fields: Set<String> = ["email", "name", "company", "source", "forge", "idempotency_key"]
 
     /// Every record of the file, or the error of its line.
-    public static func read(path: String, format: BatchFormat) throws -> [(line: Int, record: Result<ProvisionRequest, BatchError>)] {
+    public static func read(path: String, format: BatchFormat) throws -> [(
+        line: Int, record: Result<ProvisionRequest, BatchError>
+    )] {
         var info = stat()
         guard stat(path, &info) == 0 else {
-            throw BatchError.unreadable(path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
+            throw BatchError.unreadable(
+                path, reason: errno == ENOENT ? "no such file" : String(cString: strerror(errno)))
         }
         guard (info.st_mode & S_IFMT) != S_IFDIR else { throw BatchError.unreadable(path, reason: "it is a directory") }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -72,7 +76,9 @@ public enum BatchReader {
     }
 
     /// Parses file contents.
-    public static func parse(_ data: Data, format: BatchFormat) -> [(line: Int, record: Result<ProvisionRequest, BatchError>)] {
+    public static func parse(_ data: Data, format: BatchFormat) -> [(
+        line: Int, record: Result<ProvisionRequest, BatchError>
+    )] {
         switch format {
         case .jsonl: return parseJSONLines(data)
         case .csv: return parseCSV(data)
@@ -104,7 +110,9 @@ public enum BatchReader {
         var strings: [String: String] = [:]
         var forges: [String] = []
         for (key, value) in object {
-            guard fields.contains(key) else { return .failure(.malformed(line: line, reason: "unknown field '\(key)'")) }
+            guard fields.contains(key) else {
+                return .failure(.malformed(line: line, reason: "unknown field '\(key)'"))
+            }
             if value is NSNull { continue }
             if key == "forge" {
                 if let one = value as? String {
@@ -124,13 +132,20 @@ public enum BatchReader {
         return request(strings, forges: forges, line: line)
     }
 
-    private static func request(_ strings: [String: String], forges: [String], line: Int) -> Result<ProvisionRequest, BatchError> {
-        guard let email = strings["email"], !email.isEmpty else { return .failure(.malformed(line: line, reason: "'email' is missing")) }
-        guard let name = strings["name"], !name.isEmpty else { return .failure(.malformed(line: line, reason: "'name' is missing")) }
-        return .success(ProvisionRequest(
-            email: email, name: name, company: strings["company"].flatMap { $0.isEmpty ? nil : $0 },
-            source: strings["source"].flatMap { $0.isEmpty ? nil : $0 }, forges: forges,
-            idempotencyKey: strings["idempotency_key"].flatMap { $0.isEmpty ? nil : $0 }))
+    private static func request(_ strings: [String: String], forges: [String], line: Int) -> Result<
+        ProvisionRequest, BatchError
+    > {
+        guard let email = strings["email"], !email.isEmpty else {
+            return .failure(.malformed(line: line, reason: "'email' is missing"))
+        }
+        guard let name = strings["name"], !name.isEmpty else {
+            return .failure(.malformed(line: line, reason: "'name' is missing"))
+        }
+        return .success(
+            ProvisionRequest(
+                email: email, name: name, company: strings["company"].flatMap { $0.isEmpty ? nil : $0 },
+                source: strings["source"].flatMap { $0.isEmpty ? nil : $0 }, forges: forges,
+                idempotencyKey: strings["idempotency_key"].flatMap { $0.isEmpty ? nil : $0 }))
     }
 
     /// RFC 4180 CSV with a header row: fields may be quoted, with `""` for a quote, and may then hold
@@ -186,7 +201,9 @@ public enum BatchReader {
             } else if byte == UInt8(ascii: "\"") && field.isEmpty && !afterQuote {
                 inQuotes = true
             } else {
-                if afterQuote || byte == UInt8(ascii: "\"") { rowError = rowError ?? "a quote inside an unquoted field" }
+                if afterQuote || byte == UInt8(ascii: "\"") {
+                    rowError = rowError ?? "a quote inside an unquoted field"
+                }
                 field.append(byte)
             }
             index += 1
@@ -205,7 +222,11 @@ public enum BatchReader {
                 return (row.line, .failure(.malformed(line: row.line, reason: row.error ?? "bad row")))
             }
             guard values.count == names.count else {
-                return (row.line, .failure(.malformed(line: row.line, reason: "expected \(names.count) fields, found \(values.count)")))
+                return (
+                    row.line,
+                    .failure(
+                        .malformed(line: row.line, reason: "expected \(names.count) fields, found \(values.count)"))
+                )
             }
             var strings: [String: String] = [:]
             for (name, value) in zip(names, values) { strings[name] = value }

@@ -50,7 +50,8 @@ public enum BillingProviderError: DomainError, Equatable {
         case .invalidBaseURL(let text): return "CUSTCTL_STRIPE_API_BASE='\(text)' is not an http(s) URL"
         case let .refused(status, message): return "Stripe refused the customer (HTTP \(status)): \(message)"
         case .unavailable(let reason):
-            return "Stripe could not be reached or answered oddly (\(reason)); nothing was written, retry the same command"
+            return
+                "Stripe could not be reached or answered oddly (\(reason)); nothing was written, retry the same command"
         }
     }
 }
@@ -92,8 +93,10 @@ public struct StripeBilling: BillingProvider {
         ])
         let (data, status) = try HTTPClient.post(
             baseURL.appendingPathComponent("v1/customers"),
-            headers: [("Authorization", "Bearer \(apiKey)"), ("Idempotency-Key", request.idempotencyKey),
-                      ("Content-Type", "application/x-www-form-urlencoded")],
+            headers: [
+                ("Authorization", "Bearer \(apiKey)"), ("Idempotency-Key", request.idempotencyKey),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
             body: body, timeout: timeout)
         let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         guard (200..<300).contains(status) else {

@@ -7,7 +7,8 @@ enum HTTPClient {
     static let curl = "/usr/bin/curl"
 
     /// POSTs `body` and returns the answer's body and status.
-    static func post(_ url: URL, headers: [(String, String)], body: String, timeout: TimeInterval) throws -> (Data, Int) {
+    static func post(_ url: URL, headers: [(String, String)], body: String, timeout: TimeInterval) throws -> (Data, Int)
+    {
         guard FileManager.default.isExecutableFile(atPath: curl) else {
             throw BillingProviderError.unavailable("curl is not installed (apt-get install curl)")
         }
@@ -33,12 +34,16 @@ enum HTTPClient {
         let diagnostics = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            let reason = process.terminationStatus == 28 ? "timed out after \(Int(timeout)) s"
-                : diagnostics.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "curl: ", with: "")
+            let reason =
+                process.terminationStatus == 28
+                ? "timed out after \(Int(timeout)) s"
+                : diagnostics.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(
+                    of: "curl: ", with: "")
             throw BillingProviderError.unavailable(reason.isEmpty ? "curl exit \(process.terminationStatus)" : reason)
         }
         guard let split = answer.lastIndex(of: UInt8(ascii: "\n")),
-              let status = Int(String(decoding: answer[answer.index(after: split)...], as: UTF8.self)) else {
+            let status = Int(String(decoding: answer[answer.index(after: split)...], as: UTF8.self))
+        else {
             throw BillingProviderError.unavailable("no HTTP status in the answer")
         }
         return (answer[..<split], status)

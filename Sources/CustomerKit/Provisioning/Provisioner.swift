@@ -17,7 +17,10 @@ public struct ProvisionRequest: Sendable, Equatable {
     /// A bcrypt hash to store (seeding with passwords); provisioning normally sets none.
     public var passwordHash: String?
 
-    public init(email: String, name: String, company: String? = nil, source: String? = nil, forges: [String] = [], idempotencyKey: String? = nil) {
+    public init(
+        email: String, name: String, company: String? = nil, source: String? = nil, forges: [String] = [],
+        idempotencyKey: String? = nil
+    ) {
         self.email = email
         self.name = name
         self.company = company
@@ -123,7 +126,8 @@ public struct Provisioner: Sendable {
         let prepared = try prepare(request, line: line)
         if let earlier = try store.earlierProvision(prepared, ifNotExists: ifNotExists) { return earlier }
         let ready = try withBillingAndKey(prepared)
-        let results = try store.provision([ready], ifNotExists: ifNotExists, trialCredits: pricing.trialCredits, actor: actor)
+        let results = try store.provision(
+            [ready], ifNotExists: ifNotExists, trialCredits: pricing.trialCredits, actor: actor)
         guard let result = results.first else { throw StoreError.sqlite("provisioning returned no result") }
         return result
     }
@@ -146,7 +150,8 @@ public struct Provisioner: Sendable {
     /// Validates every record first (a bad line fails the whole batch before anything is written),
     /// then provisions all in ONE transaction: all or nothing.
     public func provisionAtomically(
-        _ records: [(line: Int, request: ProvisionRequest)], ifNotExists: Bool = false, progress: (Int) -> Void = { _ in }
+        _ records: [(line: Int, request: ProvisionRequest)], ifNotExists: Bool = false,
+        progress: (Int) -> Void = { _ in }
     ) throws -> [ProvisionResult] {
         var ready: [PreparedProvision] = []
         ready.reserveCapacity(records.count)
@@ -163,7 +168,8 @@ public struct Provisioner: Sendable {
             }
             ready.append(prepared)
         }
-        return try store.provision(ready, ifNotExists: ifNotExists, trialCredits: pricing.trialCredits, actor: actor, progress: progress)
+        return try store.provision(
+            ready, ifNotExists: ifNotExists, trialCredits: pricing.trialCredits, actor: actor, progress: progress)
     }
 
     /// Validates one record and tags its errors with its line.
@@ -179,11 +185,14 @@ public struct Provisioner: Sendable {
             }
             let key = try request.idempotencyKey.map { try CustomerFields.text($0, field: "idempotency key") }
             let fingerprint = JSONValue.object([
-                ("email", .string(email.normalized)), ("name", .string(new.name)), ("company", .optional(new.companyName)),
-                ("source", .string(new.source)), ("forges", .array(forges.map { .string($0.description.lowercased()) })),
+                ("email", .string(email.normalized)), ("name", .string(new.name)),
+                ("company", .optional(new.companyName)),
+                ("source", .string(new.source)),
+                ("forges", .array(forges.map { .string($0.description.lowercased()) })),
                 ("billing", .string(billing.name)),
             ]).serialized
-            return PreparedProvision(line: line, new: new, forges: forges, idempotencyKey: key, fingerprint: fingerprint)
+            return PreparedProvision(
+                line: line, new: new, forges: forges, idempotencyKey: key, fingerprint: fingerprint)
         } catch {
             throw ProvisionError.at(line, error)
         }
@@ -193,9 +202,10 @@ public struct Provisioner: Sendable {
     /// makes the API key.
     private func withBillingAndKey(_ prepared: PreparedProvision) throws -> PreparedProvision {
         var ready = prepared
-        ready.billingCustomerId = try billing.createCustomer(BillingCustomerRequest(
-            email: prepared.new.email.entered, name: prepared.new.name, source: prepared.new.source,
-            idempotencyKey: Self.billingIdempotencyKey(prepared)))
+        ready.billingCustomerId = try billing.createCustomer(
+            BillingCustomerRequest(
+                email: prepared.new.email.entered, name: prepared.new.name, source: prepared.new.source,
+                idempotencyKey: Self.billingIdempotencyKey(prepared)))
         ready.apiKey = APIKeyFormat.generate()
         return ready
     }

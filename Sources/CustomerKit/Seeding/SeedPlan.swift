@@ -85,25 +85,35 @@ public struct SeedPlan: Sendable, Equatable, Codable {
     /// Reads a plan file (66 when missing or unreadable, 65 when not a valid plan).
     public static func load(path: String) throws -> SeedPlan {
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw BatchError.unreadable(path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
+            throw BatchError.unreadable(
+                path, reason: FileManager.default.fileExists(atPath: path) ? "permission denied" : "no such file")
         }
         return try decode(data)
     }
 
     /// The default plan (also shipped as fixtures/seed/default.json, which a test keeps equal to this).
     public static let `default` = SeedPlan(customers: [
-        Customer(email: "admin@example.com", name: "Avery Admin", company: "Example Corp", type: .internal, staff: .full, password: .admin),
-        Customer(email: "reader@example.com", name: "Riley Reader", company: "Example Corp", type: .internal, staff: .readOnly, password: .generate),
-        Customer(email: "trial@example.com", name: "Taylor Trial", company: "Trialworks", type: .trial, trialCredits: 5,
-                 apiKeys: ["Default"], forges: ["github:trialworks"]),
-        Customer(email: "payg@example.com", name: "Parker Payg", company: "Meter & Sons", type: .paid, trialCredits: 5,
-                 paymentMethod: true, apiKeys: ["Default", "ci"], forges: ["github:meter-sons", "gitlab:meter-sons"]),
-        Customer(email: "pro@example.com", name: "Quinn Pro", company: "Prolific Labs", type: .paid, trialCredits: 0,
-                 paymentMethod: true, plan: .pro, apiKeys: ["Default"], forges: ["github:prolific-labs"]),
-        Customer(email: "enterprise@example.com", name: "Emerson Enterprise", company: "Bigco Holdings", type: .enterprise,
-                 trialCredits: 5, paymentMethod: true, apiKeys: ["Default"], forges: ["github:bigco", "bitbucket:bigco"]),
-        Customer(email: "inactive@example.com", name: "Indy Inactive", company: "Dormant LLC", type: .trial, trialCredits: 5,
-                 apiKeys: ["Default"], forges: ["github:dormant-llc"], active: false),
+        Customer(
+            email: "admin@example.com", name: "Avery Admin", company: "Example Corp", type: .internal, staff: .full,
+            password: .admin),
+        Customer(
+            email: "reader@example.com", name: "Riley Reader", company: "Example Corp", type: .internal,
+            staff: .readOnly, password: .generate),
+        Customer(
+            email: "trial@example.com", name: "Taylor Trial", company: "Trialworks", type: .trial, trialCredits: 5,
+            apiKeys: ["Default"], forges: ["github:trialworks"]),
+        Customer(
+            email: "payg@example.com", name: "Parker Payg", company: "Meter & Sons", type: .paid, trialCredits: 5,
+            paymentMethod: true, apiKeys: ["Default", "ci"], forges: ["github:meter-sons", "gitlab:meter-sons"]),
+        Customer(
+            email: "pro@example.com", name: "Quinn Pro", company: "Prolific Labs", type: .paid, trialCredits: 0,
+            paymentMethod: true, plan: .pro, apiKeys: ["Default"], forges: ["github:prolific-labs"]),
+        Customer(
+            email: "enterprise@example.com", name: "Emerson Enterprise", company: "Bigco Holdings", type: .enterprise,
+            trialCredits: 5, paymentMethod: true, apiKeys: ["Default"], forges: ["github:bigco", "bitbucket:bigco"]),
+        Customer(
+            email: "inactive@example.com", name: "Indy Inactive", company: "Dormant LLC", type: .trial, trialCredits: 5,
+            apiKeys: ["Default"], forges: ["github:dormant-llc"], active: false),
     ])
 }
 
@@ -118,7 +128,8 @@ public enum SeedError: DomainError, Equatable {
     public var description: String {
         switch self {
         case .invalidPlan(let reason): return "invalid seed plan: \(reason)"
-        case .staffWithoutPassword(let email): return "invalid seed plan: staff member \(email) needs \"password\": \"admin\" or \"generate\""
+        case .staffWithoutPassword(let email):
+            return "invalid seed plan: staff member \(email) needs \"password\": \"admin\" or \"generate\""
         }
     }
 }

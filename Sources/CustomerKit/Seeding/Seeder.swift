@@ -36,7 +36,8 @@ public struct Seeder: Sendable {
 
     /// Creates what `plan` and `count` synthetic customers ask for that is not there yet.
     public func seed(
-        plan: SeedPlan?, count: Int = 0, randomSeed: UInt64 = 1, withPasswords: Bool = false, adminPassword: String? = nil,
+        plan: SeedPlan?, count: Int = 0, randomSeed: UInt64 = 1, withPasswords: Bool = false,
+        adminPassword: String? = nil,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws -> SeedReport {
         try store.refuseProduction("seed")
@@ -77,8 +78,9 @@ public struct Seeder: Sendable {
             }
             if let password, synthetic > 0 { passwords.append(("(every synthetic customer)", password)) }
         }
-        return SeedReport(runId: runId, created: created, skipped: skipped, syntheticCreated: synthetic,
-                          generatedPasswords: passwords, keys: keys)
+        return SeedReport(
+            runId: runId, created: created, skipped: skipped, syntheticCreated: synthetic,
+            generatedPasswords: passwords, keys: keys)
     }
 
     private func seedCustomer(
@@ -90,7 +92,9 @@ public struct Seeder: Sendable {
             let password: String
             switch customer.password {
             case .admin?:
-                if let adminPassword { password = adminPassword } else {
+                if let adminPassword {
+                    password = adminPassword
+                } else {
                     password = Self.generatePassword()
                     passwords.append((customer.email, password))
                 }
@@ -108,20 +112,24 @@ public struct Seeder: Sendable {
             _ = try Authenticator(store: store, hasher: hasher).register(registration, actor: actor)
             _ = try store.setStaff(reference, level: level, actor: actor)
         } else {
-            var request = ProvisionRequest(email: customer.email, name: customer.name, company: customer.company, source: "seed",
-                                           forges: customer.forges ?? [])
+            var request = ProvisionRequest(
+                email: customer.email, name: customer.name, company: customer.company, source: "seed",
+                forges: customer.forges ?? [])
             request.customerType = customer.type ?? .trial
             request.seedRun = runId
             var pricing = Pricing.standard
             pricing.trialCredits = customer.trialCredits ?? pricing.trialCredits
-            let result = try Provisioner(store: store, billing: LocalBilling(), pricing: pricing, actor: actor).provision(request)
+            let result = try Provisioner(store: store, billing: LocalBilling(), pricing: pricing, actor: actor)
+                .provision(request)
             if let key = result.apiKey { keys.append((customer.email, "Default", key)) }
             for name in (customer.apiKeys ?? []).dropFirst() {
                 let issued = try APIKeys(store: store).create(for: reference, name: name, actor: actor)
                 keys.append((customer.email, name, issued.plaintext))
             }
             let ledger = CreditLedger(store: store)
-            if customer.paymentMethod == true { _ = try ledger.addPaymentMethod(reference, consent: true, actor: actor) }
+            if customer.paymentMethod == true {
+                _ = try ledger.addPaymentMethod(reference, consent: true, actor: actor)
+            }
             if customer.plan == .pro { _ = try ledger.subscribePro(reference, actor: actor) }
         }
         if customer.active == false { _ = try store.setActive(reference, false, actor: actor) }
@@ -144,7 +152,8 @@ public struct Seeder: Sendable {
         let alphabet = Array("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789-_.!@#%+=")
         var generator = SystemRandomNumberGenerator()
         while true {
-            let candidate = String((0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
+            let candidate = String(
+                (0..<20).map { _ in alphabet[Int(generator.next(upperBound: UInt64(alphabet.count)))] })
             if PasswordPolicy().violations(of: candidate).isEmpty { return candidate }
         }
     }

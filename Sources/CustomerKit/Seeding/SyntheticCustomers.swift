@@ -37,7 +37,9 @@ enum SyntheticCustomers {
     static let companySuffixes = ["Labs", "Systems", "Software", "Analytics", "Works", "Cloud", "Digital", "Security"]
 
     /// The `index`-th synthetic customer of a run (indexes make emails and namespaces unique).
-    static func make(index: Int, using generator: inout SeededGenerator) -> (request: ProvisionRequest, type: CustomerType) {
+    static func make(index: Int, using generator: inout SeededGenerator) -> (
+        request: ProvisionRequest, type: CustomerType
+    ) {
         let first = firstNames[Int(generator.next(upperBound: UInt64(firstNames.count)))]
         let last = lastNames[Int(generator.next(upperBound: UInt64(lastNames.count)))]
         let word = companyWords[Int(generator.next(upperBound: UInt64(companyWords.count)))]

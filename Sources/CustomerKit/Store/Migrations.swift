@@ -216,7 +216,7 @@ enum Migrations {
                   customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
                   result TEXT NOT NULL CHECK (json_valid(result)),
                   created_at TEXT NOT NULL)
-                """,
+                """
             ],
             down: ["DROP TABLE provision_requests"]
         ),

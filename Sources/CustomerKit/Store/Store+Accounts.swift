@@ -60,7 +60,8 @@ extension Store {
     /// Reserves one login attempt for `email` in a short IMMEDIATE transaction, or throws `throttled`
     /// without recording anything. The reservation counts as a failure until `finishLogin` says
     /// otherwise, so a process killed during the password check has still used its attempt.
-    func beginLogin(_ email: EmailAddress, policy: ThrottlePolicy) throws -> (attemptId: Int64, account: LoginAccount?) {
+    func beginLogin(_ email: EmailAddress, policy: ThrottlePolicy) throws -> (attemptId: Int64, account: LoginAccount?)
+    {
         let instant = now
         return try write(durable: false) { db in
             let hourAgo = Timestamp.string(from: instant.addingTimeInterval(-ThrottlePolicy.hour))
@@ -97,7 +98,8 @@ extension Store {
         return try write(durable: durable) { db in
             switch outcome {
             case .failure:
-                try db.execute(sql: "UPDATE login_attempts SET outcome = 'failure' WHERE id = ?", arguments: [attemptId])
+                try db.execute(
+                    sql: "UPDATE login_attempts SET outcome = 'failure' WHERE id = ?", arguments: [attemptId])
                 return nil
             case let .success(customerId, newHash):
                 try db.execute(
@@ -160,8 +162,9 @@ extension Store {
             let removed = db.changesCount
             let customerId = try Int64.fetchOne(
                 db, sql: "SELECT id FROM customers WHERE email_normalized = ?", arguments: [email.normalized])
-            try Store.audit(db, actor: actor, action: "throttle.reset", customerId: customerId,
-                            subject: email.normalized, details: [("attempts_removed", .int(Int64(removed)))], at: stamp)
+            try Store.audit(
+                db, actor: actor, action: "throttle.reset", customerId: customerId,
+                subject: email.normalized, details: [("attempts_removed", .int(Int64(removed)))], at: stamp)
             return removed
         }
     }

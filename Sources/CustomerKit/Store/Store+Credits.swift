@@ -27,7 +27,8 @@ final class LedgerTransaction {
     /// The newest entry's balance_after (0 with no entry): one index lookup.
     func recordedBalance() throws -> Int64 {
         try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1"),
+            db.cachedStatement(
+                sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1"),
             arguments: [customer.id]) ?? 0
     }
 
@@ -47,7 +48,11 @@ final class LedgerTransaction {
         ] {
             let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [customer.id])
             while let row = try rows.next() {
-                if try !visit(CreditLot(grantId: row["grant_id"], remaining: row["remaining"], expiresAt: row["expires_at"])) { return }
+                if try !visit(
+                    CreditLot(grantId: row["grant_id"], remaining: row["remaining"], expiresAt: row["expires_at"]))
+                {
+                    return
+                }
             }
         }
     }
@@ -55,11 +60,12 @@ final class LedgerTransaction {
     /// Lots whose instant has passed with credits left.
     func expiredLots() throws -> [CreditLot] {
         try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT grant_id, remaining, expires_at FROM credit_lots
-                WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
-                ORDER BY expires_at, grant_id
-                """),
+            db.cachedStatement(
+                sql: """
+                    SELECT grant_id, remaining, expires_at FROM credit_lots
+                    WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
+                    ORDER BY expires_at, grant_id
+                    """),
             arguments: [customer.id, stamp]
         ).map { CreditLot(grantId: $0["grant_id"], remaining: $0["remaining"], expiresAt: $0["expires_at"]) }
     }
@@ -94,7 +100,9 @@ final class LedgerTransaction {
 
     /// Sets what is left of a lot.
     func setRemaining(_ remaining: Int64, ofLot grantId: Int64) throws {
-        try db.cachedStatement(sql: "UPDATE credit_lots SET remaining = ? WHERE grant_id = ?").execute(arguments: [remaining, grantId])
+        try db.cachedStatement(sql: "UPDATE credit_lots SET remaining = ? WHERE grant_id = ?").execute(arguments: [
+            remaining, grantId,
+        ])
     }
 
     /// The entry carrying `key` for this customer, if any.
@@ -126,8 +134,9 @@ final class LedgerTransaction {
 
     /// Records an audit entry about this customer.
     func audit(_ action: String, actor: Actor, details: [(String, JSONValue)]) throws {
-        try Store.audit(db, actor: actor, action: action, customerId: customer.id, subject: customer.emailNormalized,
-                        details: details, at: stamp)
+        try Store.audit(
+            db, actor: actor, action: action, customerId: customer.id, subject: customer.emailNormalized,
+            details: details, at: stamp)
     }
 }
 
@@ -158,10 +167,12 @@ extension Store {
             let row: Row?
             switch reference {
             case .id(let id):
-                row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, email FROM customers WHERE id = ?"), arguments: [id])
+                row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT id, email FROM customers WHERE id = ?"), arguments: [id])
             case .email(let email):
                 row = try Row.fetchOne(
-                    db.cachedStatement(sql: "SELECT id, email FROM customers WHERE email_normalized = ?"), arguments: [email.normalized])
+                    db.cachedStatement(sql: "SELECT id, email FROM customers WHERE email_normalized = ?"),
+                    arguments: [email.normalized])
             }
             guard let row else { throw CustomerError.notFound(reference.description) }
             return (row[1], try Store.balance(db, customerId: row[0], at: stamp))
@@ -169,15 +180,19 @@ extension Store {
     }
 
     private static func balance(_ db: Database, customerId: Int64, at stamp: String) throws -> Int64 {
-        let recorded = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1"),
-            arguments: [customerId]) ?? 0
-        let expired = try Int64.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT COALESCE(SUM(remaining), 0) FROM credit_lots
-                WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
-                """),
-            arguments: [customerId, stamp]) ?? 0
+        let recorded =
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1"),
+                arguments: [customerId]) ?? 0
+        let expired =
+            try Int64.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT COALESCE(SUM(remaining), 0) FROM credit_lots
+                        WHERE customer_id = ? AND remaining > 0 AND expires_at IS NOT NULL AND expires_at <= ?
+                        """),
+                arguments: [customerId, stamp]) ?? 0
         return recorded - expired
     }
 

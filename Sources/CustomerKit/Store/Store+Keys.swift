@@ -7,7 +7,8 @@ extension APIKey: FetchableRecord, TableRecord {
     /// Every column but the hash.
     public static var databaseSelection: [any SQLSelectable] {
         [
-            Column("id"), Column("customer_id"), Column("name"), Column("prefix"), Column("active"), Column("expires_at"),
+            Column("id"), Column("customer_id"), Column("name"), Column("prefix"), Column("active"),
+            Column("expires_at"),
             Column("last_used_at"), Column("revoked_at"), Column("metadata"), Column("created_at"),
         ]
     }
@@ -53,7 +54,8 @@ extension Store {
             let owner = try Store.fetchCustomer(db, customer)
             if let old {
                 try db.execute(
-                    sql: "UPDATE api_keys SET expires_at = CASE WHEN expires_at IS NULL OR expires_at > ? THEN ? ELSE expires_at END WHERE id = ?",
+                    sql:
+                        "UPDATE api_keys SET expires_at = CASE WHEN expires_at IS NULL OR expires_at > ? THEN ? ELSE expires_at END WHERE id = ?",
                     arguments: [Timestamp.string(from: old.expiresAt), Timestamp.string(from: old.expiresAt), old.id])
             }
             try db.execute(
@@ -66,8 +68,10 @@ extension Store {
                     expiresAt.map(Timestamp.string(from:)), JSONValue.object(metadata).serialized, stamp,
                 ])
             let id = db.lastInsertedRowID
-            try Store.audit(db, actor: actor, action: old == nil ? "apikey.create" : "apikey.rotate", customerId: owner.id,
-                            subject: owner.emailNormalized, details: [("key_id", .int(id)), ("replaces", .optional(old?.id))], at: stamp)
+            try Store.audit(
+                db, actor: actor, action: old == nil ? "apikey.create" : "apikey.rotate", customerId: owner.id,
+                subject: owner.emailNormalized, details: [("key_id", .int(id)), ("replaces", .optional(old?.id))],
+                at: stamp)
             return try Store.fetchKey(db, .id(id))
         }
     }
@@ -76,7 +80,9 @@ extension Store {
     func apiKeys(of customer: CustomerReference?) throws -> [APIKey] {
         try read { db in
             var request = APIKey.all().order(Column("id"))
-            if let customer { request = request.filter(Column("customer_id") == (try Store.fetchCustomer(db, customer).id)) }
+            if let customer {
+                request = request.filter(Column("customer_id") == (try Store.fetchCustomer(db, customer).id))
+            }
             return try request.fetchAll(db)
         }
     }
@@ -92,10 +98,12 @@ extension Store {
         return try write { db in
             let key = try Store.fetchKey(db, reference)
             if key.revokedAt != nil { return (key, false) }
-            try db.execute(sql: "UPDATE api_keys SET active = 0, revoked_at = ? WHERE id = ?", arguments: [stamp, key.id])
+            try db.execute(
+                sql: "UPDATE api_keys SET active = 0, revoked_at = ? WHERE id = ?", arguments: [stamp, key.id])
             let owner = try Store.fetchCustomer(db, .id(key.customerId))
-            try Store.audit(db, actor: actor, action: "apikey.revoke", customerId: owner.id, subject: owner.emailNormalized,
-                            details: [("key_id", .int(key.id))], at: stamp)
+            try Store.audit(
+                db, actor: actor, action: "apikey.revoke", customerId: owner.id, subject: owner.emailNormalized,
+                details: [("key_id", .int(key.id))], at: stamp)
             return (try Store.fetchKey(db, .id(key.id)), true)
         }
     }
@@ -105,14 +113,15 @@ extension Store {
     func useAPIKey(hash: String) throws -> VerifiedAPIKey? {
         let stamp = Timestamp.string(from: now)
         return try write { db in
-            guard let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT k.id, k.key_hash, c.email FROM api_keys k JOIN customers c ON c.id = k.customer_id
-                    WHERE k.key_hash = ? AND k.active = 1 AND k.revoked_at IS NULL
-                      AND (k.expires_at IS NULL OR k.expires_at > ?) AND c.active = 1
-                    """,
-                arguments: [hash, stamp])
+            guard
+                let row = try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT k.id, k.key_hash, c.email FROM api_keys k JOIN customers c ON c.id = k.customer_id
+                        WHERE k.key_hash = ? AND k.active = 1 AND k.revoked_at IS NULL
+                          AND (k.expires_at IS NULL OR k.expires_at > ?) AND c.active = 1
+                        """,
+                    arguments: [hash, stamp])
             else { return nil }
             guard PasswordHasher.constantTimeEqual(row["key_hash"], hash) else { return nil }
             let id: Int64 = row["id"]
@@ -125,7 +134,8 @@ extension Store {
         let found: APIKey?
         switch reference {
         case .id(let id): found = try APIKey.filter(Column("id") == id).fetchOne(db)
-        case .prefix(let prefix): found = try APIKey.filter(Column("prefix") == prefix).order(Column("id").desc).fetchOne(db)
+        case .prefix(let prefix):
+            found = try APIKey.filter(Column("prefix") == prefix).order(Column("id").desc).fetchOne(db)
         }
         guard let found else { throw APIKeyError.notFound(reference.description) }
         return found
@@ -134,7 +144,8 @@ extension Store {
     // MARK: - Forge accounts
 
     /// Links a forge account (audited); a namespace another customer has is `namespaceTaken`.
-    func linkForge(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> (ForgeAccount, Bool) {
+    func linkForge(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> (ForgeAccount, Bool)
+    {
         let stamp = Timestamp.string(from: now)
         return try write { db in
             let owner = try Store.fetchCustomer(db, customer)
@@ -143,9 +154,12 @@ extension Store {
                 return (existing, false)
             }
             try Store.insertForgeAccount(db, customerId: owner.id, forge, stamp: stamp)
-            try Store.audit(db, actor: actor, action: "forge.link", customerId: owner.id, subject: owner.emailNormalized,
-                            details: [("forge", .string(forge.description))], at: stamp)
-            guard let linked = try Store.forgeAccount(db, forge) else { throw StoreError.sqlite("linked forge account cannot be read back") }
+            try Store.audit(
+                db, actor: actor, action: "forge.link", customerId: owner.id, subject: owner.emailNormalized,
+                details: [("forge", .string(forge.description))], at: stamp)
+            guard let linked = try Store.forgeAccount(db, forge) else {
+                throw StoreError.sqlite("linked forge account cannot be read back")
+            }
             return (linked, true)
         }
     }
@@ -159,8 +173,9 @@ extension Store {
                 throw ForgeError.notFound(forge.description)
             }
             try db.execute(sql: "DELETE FROM forge_accounts WHERE id = ?", arguments: [existing.id])
-            try Store.audit(db, actor: actor, action: "forge.unlink", customerId: owner.id, subject: owner.emailNormalized,
-                            details: [("forge", .string(forge.description))], at: stamp)
+            try Store.audit(
+                db, actor: actor, action: "forge.unlink", customerId: owner.id, subject: owner.emailNormalized,
+                details: [("forge", .string(forge.description))], at: stamp)
             return existing
         }
     }
@@ -201,7 +216,9 @@ extension Store {
                     ORDER BY e.due_at, e.id LIMIT ?
                     """,
                 arguments: [stamp, limit ?? -1]
-            ).map { DueEmail(email: try ScheduledEmail(row: $0), recipient: $0["recipient"], name: $0["recipient_name"]) }
+            ).map {
+                DueEmail(email: try ScheduledEmail(row: $0), recipient: $0["recipient"], name: $0["recipient_name"])
+            }
         }
     }
 

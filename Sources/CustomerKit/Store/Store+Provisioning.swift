@@ -9,24 +9,32 @@ extension Store {
         try read { db in try Store.earlierProvision(db, prepared, ifNotExists: ifNotExists) }
     }
 
-    private static func earlierProvision(_ db: Database, _ prepared: PreparedProvision, ifNotExists: Bool) throws -> ProvisionResult? {
+    private static func earlierProvision(_ db: Database, _ prepared: PreparedProvision, ifNotExists: Bool) throws
+        -> ProvisionResult?
+    {
         if let key = prepared.idempotencyKey,
-           let row = try Row.fetchOne(
-               db.cachedStatement(sql: "SELECT fingerprint, result FROM provision_requests WHERE idempotency_key = ?"),
-               arguments: [key]) {
-            guard row["fingerprint"] as String == prepared.fingerprint else { throw ProvisionError.idempotencyConflict(key) }
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT fingerprint, result FROM provision_requests WHERE idempotency_key = ?"),
+                arguments: [key])
+        {
+            guard row["fingerprint"] as String == prepared.fingerprint else {
+                throw ProvisionError.idempotencyConflict(key)
+            }
             return try replay(row["result"])
         }
         // A prepared statement reused for every record: the query interface would build and compile
         // its SQL anew each time, which was a third of a bulk provision.
-        guard let existingId = try Int64.fetchOne(
-            db.cachedStatement(sql: "SELECT id FROM customers WHERE email_normalized = ?"), arguments: [prepared.new.email.normalized])
+        guard
+            let existingId = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT id FROM customers WHERE email_normalized = ?"),
+                arguments: [prepared.new.email.normalized])
         else { return nil }
         guard ifNotExists else { throw CustomerError.emailTaken(prepared.new.email.normalized) }
         let existing = try Store.fetchCustomer(db, .id(existingId))
-        let balance = try Int64.fetchOne(
-            db, sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1",
-            arguments: [existing.id]) ?? 0
+        let balance =
+            try Int64.fetchOne(
+                db, sql: "SELECT balance_after FROM credit_transactions WHERE customer_id = ? ORDER BY id DESC LIMIT 1",
+                arguments: [existing.id]) ?? 0
         return ProvisionResult(
             customerId: existing.id, email: existing.email, apiKey: nil, apiKeyPrefix: nil,
             billingCustomerId: existing.stripeCustomerId, creditBalance: balance, created: false, replayed: false)
@@ -50,7 +58,9 @@ extension Store {
     ) throws -> [ProvisionResult] {
         let instant = now
         let stamp = Timestamp.string(from: instant)
-        let dueDates = OnboardingSequence.emails.map { ($0.template, Timestamp.string(from: instant.addingTimeInterval($0.delay))) }
+        let dueDates = OnboardingSequence.emails.map {
+            ($0.template, Timestamp.string(from: instant.addingTimeInterval($0.delay)))
+        }
         return try write { db in
             var results: [ProvisionResult] = []
             results.reserveCapacity(items.count)
@@ -59,7 +69,10 @@ extension Store {
                     if let earlier = try Store.earlierProvision(db, item, ifNotExists: ifNotExists) {
                         results.append(earlier)
                     } else {
-                        results.append(try insertProvisioned(db, item, trialCredits: trialCredits, actor: actor, at: instant, stamp: stamp, dueDates: dueDates))
+                        results.append(
+                            try insertProvisioned(
+                                db, item, trialCredits: trialCredits, actor: actor, at: instant, stamp: stamp,
+                                dueDates: dueDates))
                     }
                 } catch {
                     throw ProvisionError.at(item.line, error)
@@ -103,9 +116,12 @@ extension Store {
         for (template, due) in dueDates {
             try email.execute(arguments: [customerId, template, due, stamp])
         }
-        let customer = Customer.provisioned(id: customerId, new, billingCustomerId: item.billingCustomerId, stamp: stamp)
+        let customer = Customer.provisioned(
+            id: customerId, new, billingCustomerId: item.billingCustomerId, stamp: stamp)
         let ledger = LedgerTransaction(db: db, customer: customer, now: instant)
-        let balance = trialCredits > 0 ? try CreditLedger.appendGrant(ledger, amount: trialCredits, source: "trial_signup").balanceAfter : 0
+        let balance =
+            trialCredits > 0
+            ? try CreditLedger.appendGrant(ledger, amount: trialCredits, source: "trial_signup").balanceAfter : 0
         try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (actor, action, customer_id, subject, details, created_at)
@@ -114,7 +130,8 @@ extension Store {
         ).execute(arguments: [
             actor.name, customerId, new.email.normalized,
             JSONValue.object([
-                ("source", .string(new.source)), ("forges", .int(Int64(item.forges.count))), ("trial_credits", .int(trialCredits)),
+                ("source", .string(new.source)), ("forges", .int(Int64(item.forges.count))),
+                ("trial_credits", .int(trialCredits)),
             ]).serialized, stamp,
         ])
         let result = ProvisionResult(
@@ -122,12 +139,15 @@ extension Store {
             billingCustomerId: item.billingCustomerId, creditBalance: balance, created: true, replayed: false)
         if let key = item.idempotencyKey {
             let stored = JSONValue.object([
-                ("customer_id", .int(customerId)), ("email", .string(result.email)), ("api_key_prefix", .string(prefix)),
-                ("billing_customer_id", .string(item.billingCustomerId)), ("credit_balance", .int(result.creditBalance)),
+                ("customer_id", .int(customerId)), ("email", .string(result.email)),
+                ("api_key_prefix", .string(prefix)),
+                ("billing_customer_id", .string(item.billingCustomerId)),
+                ("credit_balance", .int(result.creditBalance)),
                 ("created", .bool(true)),
             ]).serialized
             try db.cachedStatement(
-                sql: "INSERT INTO provision_requests (idempotency_key, fingerprint, customer_id, result, created_at) VALUES (?, ?, ?, ?, ?)"
+                sql:
+                    "INSERT INTO provision_requests (idempotency_key, fingerprint, customer_id, result, created_at) VALUES (?, ?, ?, ?, ?)"
             ).execute(arguments: [key, item.fingerprint, customerId, stored, stamp])
         }
         return result
@@ -150,11 +170,13 @@ extension Customer {
     /// without reading the row back.
     static func provisioned(id: Int64, _ new: NewCustomer, billingCustomerId: String, stamp: String) -> Customer {
         Customer(
-            id: id, name: new.name, email: new.email.entered, emailNormalized: new.email.normalized, passwordHash: new.passwordHash,
+            id: id, name: new.name, email: new.email.entered, emailNormalized: new.email.normalized,
+            passwordHash: new.passwordHash,
             isStaff: false, adminLevel: nil, customerType: new.customerType, companyName: new.companyName, active: true,
             metadata: new.metadataJSON, monthlyLimit: 100, currentUsage: 0,
             trialFixesUsed: 0, trialFixesLimit: 10, trialExpiredAt: nil, paymentMethodAddedAt: nil,
             stripeCustomerId: billingCustomerId, subscriptionPlan: "pay_as_you_go", subscriptionStatus: "trial",
-            subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: stamp, updatedAt: stamp)
+            subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: stamp,
+            updatedAt: stamp)
     }
 }

@@ -101,7 +101,9 @@ public enum MigrationError: DomainError, Equatable {
 }
 
 extension Store {
-    static let legacyTables: Set<String> = ["users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts"]
+    static let legacyTables: Set<String> = [
+        "users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts",
+    ]
 
     /// Reads the schema state without changing anything.
     public func migrationStatus() throws -> MigrationStatus {
@@ -121,7 +123,10 @@ extension Store {
     }
 
     static func status(_ db: Database) throws -> MigrationStatus {
-        let tables = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"))
+        let tables = Set(
+            try String.fetchAll(
+                db,
+                sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"))
         let layout: DatabaseLayout
         if tables.contains("custctl_migrations") {
             layout = .custctl
@@ -265,7 +270,9 @@ extension Store {
             }
             try refuseProduction("roll back migrations")
             let backupPath = backup ? try backupIfHoldsData() : nil
-            if toRevert.contains(LegacyLayout.consolidationMigration), try read({ try $0.tableExists("legacy_archive") }) {
+            if toRevert.contains(LegacyLayout.consolidationMigration),
+                try read({ try $0.tableExists("legacy_archive") })
+            {
                 // The consolidation cannot be reverted alone: it gives the legacy database back whole.
                 var run = RollbackRun(reverted: newestFirst, backupPath: backupPath, dryRun: false)
                 run.legacy = try restoreLegacy()
@@ -304,7 +311,9 @@ extension Store {
     func backupIfHoldsData() throws -> String? {
         guard let path else { return nil }
         let holdsData = try read { db -> Bool in
-            let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
+            let tables = try String.fetchAll(
+                db,
+                sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
             for table in tables where !Migrations.bookkeepingTables.contains(table) {
                 let probe = "SELECT EXISTS (SELECT 1 FROM " + table.quotedDatabaseIdentifier + ")"
                 if try Bool.fetchOne(db, sql: probe) == true { return true }

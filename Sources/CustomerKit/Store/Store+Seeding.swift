@@ -7,15 +7,20 @@ extension Store {
         return try write { db in
             let customer = try Store.fetchCustomer(db, reference)
             if customer.active == active { return (customer, false) }
-            try db.execute(sql: "UPDATE customers SET active = ?, updated_at = ? WHERE id = ?", arguments: [active, stamp, customer.id])
-            try Store.audit(db, actor: actor, action: active ? "customer.activate" : "customer.deactivate", customerId: customer.id,
-                            subject: customer.emailNormalized, details: [], at: stamp)
+            try db.execute(
+                sql: "UPDATE customers SET active = ?, updated_at = ? WHERE id = ?",
+                arguments: [active, stamp, customer.id])
+            try Store.audit(
+                db, actor: actor, action: active ? "customer.activate" : "customer.deactivate", customerId: customer.id,
+                subject: customer.emailNormalized, details: [], at: stamp)
             return (try Store.fetchCustomer(db, .id(customer.id)), true)
         }
     }
 
     /// Changes name, company or type (audited); nil leaves a field as it is.
-    func updateCustomer(_ reference: CustomerReference, name: String?, company: String?, type: CustomerType?, actor: Actor) throws -> (Customer, Bool) {
+    func updateCustomer(
+        _ reference: CustomerReference, name: String?, company: String?, type: CustomerType?, actor: Actor
+    ) throws -> (Customer, Bool) {
         let stamp = Timestamp.string(from: now)
         return try write { db in
             let before = try Store.fetchCustomer(db, reference)
@@ -28,7 +33,9 @@ extension Store {
                 arguments: [after.0, after.1, after.2, stamp, before.id])
             try Store.audit(
                 db, actor: actor, action: "customer.update", customerId: before.id, subject: before.emailNormalized,
-                details: [("name", .optional(name)), ("company", .optional(company)), ("type", .optional(type?.rawValue))], at: stamp)
+                details: [
+                    ("name", .optional(name)), ("company", .optional(company)), ("type", .optional(type?.rawValue)),
+                ], at: stamp)
             return (try Store.fetchCustomer(db, .id(before.id)), true)
         }
     }
@@ -40,8 +47,9 @@ extension Store {
         return try write { db in
             try db.execute(sql: "DELETE FROM customers WHERE json_extract(metadata, '$.source') = 'seed'")
             let removed = db.changesCount
-            try Store.audit(db, actor: actor, action: "seed.clean", customerId: nil, subject: nil,
-                            details: [("customers_removed", .int(Int64(removed)))], at: stamp)
+            try Store.audit(
+                db, actor: actor, action: "seed.clean", customerId: nil, subject: nil,
+                details: [("customers_removed", .int(Int64(removed)))], at: stamp)
             return removed
         }
     }
@@ -55,8 +63,9 @@ extension Store {
             let removed = db.changesCount
             try db.execute(sql: "DELETE FROM login_attempts")
             try db.execute(sql: "DELETE FROM provision_requests")
-            try Store.audit(db, actor: actor, action: "seed.reset", customerId: nil, subject: nil,
-                            details: [("customers_removed", .int(Int64(removed)))], at: stamp)
+            try Store.audit(
+                db, actor: actor, action: "seed.reset", customerId: nil, subject: nil,
+                details: [("customers_removed", .int(Int64(removed)))], at: stamp)
             return removed
         }
     }

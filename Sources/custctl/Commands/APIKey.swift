@@ -68,8 +68,11 @@ struct APIKeyList: ParsableCommand {
         global.output.list(
             keys, header: ["ID", "CUSTOMER", "PREFIX", "NAME", "STATE", "EXPIRES", "LAST USED"],
             row: { k in
-                [String(k.id), String(k.customerId), k.prefix, k.name,
-                 k.revokedAt != nil ? "revoked" : (k.active ? "active" : "inactive"), k.expiresAt ?? "-", k.lastUsedAt ?? "-"]
+                [
+                    String(k.id), String(k.customerId), k.prefix, k.name,
+                    k.revokedAt != nil ? "revoked" : (k.active ? "active" : "inactive"), k.expiresAt ?? "-",
+                    k.lastUsedAt ?? "-",
+                ]
             },
             json: \.json, summary: "\(keys.count) key(s)")
     }
@@ -91,7 +94,8 @@ struct APIKeyRevoke: ParsableCommand {
     @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
 
     func run() throws {
-        let (revoked, changed) = try APIKeys(store: global.openStore()).revoke(APIKeyReference(parsing: key), actor: Settings.actor(actor))
+        let (revoked, changed) = try APIKeys(store: global.openStore()).revoke(
+            APIKeyReference(parsing: key), actor: Settings.actor(actor))
         guard case .object(let members) = revoked.json else { return }
         global.output.result(.object(members + [("changed", .bool(changed))])) {
             changed ? "revoked key \(revoked.id) (\(revoked.prefix))" : "key \(revoked.id) was already revoked"
@@ -112,14 +116,21 @@ struct APIKeyRotate: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The key's id or prefix.", valueName: "key")) var key: String
-    @Option(help: ArgumentHelp("How long the old key keeps working: seconds, or 30m, 24h, 7d.", valueName: "duration")) var overlap = "0"
+    @Option(help: ArgumentHelp("How long the old key keeps working: seconds, or 30m, 24h, 7d.", valueName: "duration"))
+    var overlap = "0"
     @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
 
     func run() throws {
         let (old, new) = try APIKeys(store: global.openStore()).rotate(
             APIKeyReference(parsing: key), overlap: Duration.seconds(overlap), actor: Settings.actor(actor))
         guard case .object(let members) = new.key.json else { return }
-        global.output.result(.object(members + [("api_key", .string(new.plaintext)), ("old_key_id", .int(old.id)), ("old_key_expires_at", .optional(old.expiresAt))])) {
+        global.output.result(
+            .object(
+                members + [
+                    ("api_key", .string(new.plaintext)), ("old_key_id", .int(old.id)),
+                    ("old_key_expires_at", .optional(old.expiresAt)),
+                ])
+        ) {
             "created key \(new.key.id) to replace key \(old.id) (which stops at \(old.expiresAt ?? "-"))\nAPI key (shown once): \(new.plaintext)"
         }
     }

@@ -45,7 +45,9 @@ struct BillingPaymentMethod: ParsableCommand {
     func run() throws {
         let change = try CreditLedger(store: global.openStore()).addPaymentMethod(
             CustomerReference(parsing: customer), consent: consent, actor: Settings.actor(actor))
-        render(change, global.output, human: "\(change.customer.email): payment method added; fixes beyond credits are now charged")
+        render(
+            change, global.output,
+            human: "\(change.customer.email): payment method added; fixes beyond credits are now charged")
     }
 }
 
@@ -62,14 +64,17 @@ struct BillingSubscribe: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
-    @Option(help: ArgumentHelp("End of the first period (default: 30 days from now).", valueName: "time")) var periodEnd: String?
+    @Option(help: ArgumentHelp("End of the first period (default: 30 days from now).", valueName: "time"))
+    var periodEnd: String?
     @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
 
     func run() throws {
         let end = try periodEnd.map(CreditLedger.instant)
         let change = try CreditLedger(store: global.openStore()).subscribePro(
             CustomerReference(parsing: customer), periodEnd: end, actor: Settings.actor(actor))
-        render(change, global.output, human: "\(change.customer.email): subscribed to Pro; granted \(change.granted?.amount ?? 0) credits")
+        render(
+            change, global.output,
+            human: "\(change.customer.email): subscribed to Pro; granted \(change.granted?.amount ?? 0) credits")
     }
 }
 
@@ -93,7 +98,9 @@ struct BillingPay: ParsableCommand {
         let end = try CreditLedger.instant(periodEnd)
         let change = try CreditLedger(store: global.openStore()).recordProPayment(
             CustomerReference(parsing: customer), periodEnd: end, actor: Settings.actor(actor))
-        render(change, global.output, human: "\(change.customer.email): Pro period paid; granted \(change.granted?.amount ?? 0) credits")
+        render(
+            change, global.output,
+            human: "\(change.customer.email): Pro period paid; granted \(change.granted?.amount ?? 0) credits")
     }
 }
 

@@ -5,7 +5,9 @@ import CustomerKit
 struct Credits: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read and change a customer's credits (billing state: see 'custctl billing').",
-        subcommands: [CreditsBalance.self, CreditsGrant.self, CreditsConsume.self, CreditsHistory.self, CreditsSummary.self]
+        subcommands: [
+            CreditsBalance.self, CreditsGrant.self, CreditsConsume.self, CreditsHistory.self, CreditsSummary.self,
+        ]
     )
 }
 
@@ -78,12 +80,14 @@ struct CreditsGrant: ParsableCommand {
             note: note, actor: Settings.actor(actor))
         global.output.result(
             .object([
-                ("email", .string(result.email)), ("entry_id", .int(result.entry.id)), ("amount", .int(result.entry.amount)),
+                ("email", .string(result.email)), ("entry_id", .int(result.entry.id)),
+                ("amount", .int(result.entry.amount)),
                 ("balance", .int(result.entry.balanceAfter)), ("expires_at", .optional(result.entry.expiresAt)),
                 ("replayed", .bool(result.replayed)),
             ])
         ) {
-            (result.replayed ? "already granted: " : "granted ") + "\(result.entry.amount) credit(s) to \(result.email); "
+            (result.replayed ? "already granted: " : "granted ")
+                + "\(result.entry.amount) credit(s) to \(result.email); "
                 + "balance \(result.entry.balanceAfter)"
         }
     }
@@ -131,8 +135,11 @@ struct CreditsConsume: ParsableCommand {
         ) {
             var parts: [String] = []
             if result.creditsUsed > 0 { parts.append("used \(result.creditsUsed) credit(s)") }
-            if result.chargedFixes > 0 { parts.append("charged \(result.chargedFixes) fix(es): \(Money.format(result.chargeCents))") }
-            return (result.replayed ? "already applied: " : "") + parts.joined(separator: ", ") + "; balance \(result.balance)"
+            if result.chargedFixes > 0 {
+                parts.append("charged \(result.chargedFixes) fix(es): \(Money.format(result.chargeCents))")
+            }
+            return (result.replayed ? "already applied: " : "") + parts.joined(separator: ", ")
+                + "; balance \(result.balance)"
         }
     }
 }
@@ -166,8 +173,10 @@ struct CreditsHistory: ParsableCommand {
         global.output.list(
             entries, header: ["WHEN", "KIND", "AMOUNT", "BALANCE", "SOURCE", "CHARGE", "EXPIRES"],
             row: { e in
-                [e.createdAt, e.kind.rawValue, String(e.amount), String(e.balanceAfter), e.source,
-                 e.chargeCents.map(Money.format) ?? "-", e.expiresAt ?? "-"]
+                [
+                    e.createdAt, e.kind.rawValue, String(e.amount), String(e.balanceAfter), e.source,
+                    e.chargeCents.map(Money.format) ?? "-", e.expiresAt ?? "-",
+                ]
             },
             json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
     }
@@ -199,7 +208,8 @@ struct CreditsSummary: ParsableCommand {
                 ("email", .string(s.email)), ("balance", .int(s.balance)), ("plan", .string(s.plan.rawValue)),
                 ("subscription_status", .string(s.status.rawValue)), ("rate_cents", .int(s.fixCents)),
                 ("payment_method", .bool(s.hasPaymentMethod)), ("usage_this_period", .int(s.usageThisPeriod)),
-                ("period_start", .string(Timestamp.string(from: s.periodStart))), ("period_end", .optional(s.periodEnd)),
+                ("period_start", .string(Timestamp.string(from: s.periodStart))),
+                ("period_end", .optional(s.periodEnd)),
                 ("warnings", .array(s.warnings.map(JSONValue.string))),
             ])
         ) {
@@ -226,7 +236,8 @@ extension LedgerEntry {
             ("id", .int(id)), ("customer_id", .int(customerId)), ("amount", .int(amount)),
             ("balance_after", .int(balanceAfter)), ("kind", .string(kind.rawValue)), ("source", .string(source)),
             ("charge_cents", .optional(chargeCents)), ("expires_at", .optional(expiresAt)),
-            ("idempotency_key", .optional(idempotencyKey)), ("metadata", .raw(metadata)), ("created_at", .string(createdAt)),
+            ("idempotency_key", .optional(idempotencyKey)), ("metadata", .raw(metadata)),
+            ("created_at", .string(createdAt)),
         ])
     }
 }

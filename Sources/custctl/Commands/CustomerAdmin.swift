@@ -20,12 +20,15 @@ struct CustomerUpdate: ParsableCommand {
     @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
 
     func validate() throws {
-        guard name != nil || company != nil || type != nil else { throw ValidationError("give at least one of --name, --company, --type") }
+        guard name != nil || company != nil || type != nil else {
+            throw ValidationError("give at least one of --name, --company, --type")
+        }
     }
 
     func run() throws {
         let (updated, changed) = try CustomerAdmin(store: global.openStore()).update(
-            CustomerReference(parsing: customer), name: name, company: company, type: type, actor: Settings.actor(actor))
+            CustomerReference(parsing: customer), name: name, company: company, type: type, actor: Settings.actor(actor)
+        )
         guard case .object(let members) = updated.json else { return }
         global.output.result(.object(members + [("changed", .bool(changed))])) {
             changed ? "updated \(updated.email)" : "\(updated.email): nothing to change"
@@ -77,8 +80,12 @@ enum CustomerActivation {
     static func run(global: GlobalOptions, customer: String, active: Bool, actor: String?) throws {
         let (updated, changed) = try CustomerAdmin(store: global.openStore()).setActive(
             CustomerReference(parsing: customer), active, actor: Settings.actor(actor))
-        global.output.result(.object([("customer_id", .int(updated.id)), ("email", .string(updated.email)),
-                                      ("active", .bool(updated.active)), ("changed", .bool(changed))])) {
+        global.output.result(
+            .object([
+                ("customer_id", .int(updated.id)), ("email", .string(updated.email)),
+                ("active", .bool(updated.active)), ("changed", .bool(changed)),
+            ])
+        ) {
             let state = updated.active ? "active" : "inactive"
             return changed ? "\(updated.email) is now \(state)" : "\(updated.email) is already \(state)"
         }

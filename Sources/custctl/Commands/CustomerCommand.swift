@@ -6,7 +6,9 @@ struct CustomerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "customer",
         abstract: "List, show, update, deactivate and activate customers.",
-        subcommands: [CustomerList.self, CustomerShow.self, CustomerUpdate.self, CustomerDeactivate.self, CustomerActivate.self]
+        subcommands: [
+            CustomerList.self, CustomerShow.self, CustomerUpdate.self, CustomerDeactivate.self, CustomerActivate.self,
+        ]
     )
 }
 

@@ -37,8 +37,11 @@ struct CustomerList: ParsableCommand {
         output.list(
             customers, header: ["ID", "EMAIL", "NAME", "TYPE", "STAFF", "ACTIVE"],
             row: { c in
-                [String(c.id), c.email, c.name, c.customerType.rawValue, c.adminLevel?.rawValue ?? (c.isStaff ? "staff" : "-"),
-                 c.active ? "yes" : "no"]
+                [
+                    String(c.id), c.email, c.name, c.customerType.rawValue,
+                    c.adminLevel?.rawValue ?? (c.isStaff ? "staff" : "-"),
+                    c.active ? "yes" : "no",
+                ]
             },
             json: \.json, summary: "\(customers.count) customer(s)")
     }

@@ -17,12 +17,19 @@ struct Doctor: ParsableCommand {
 
     func run() throws {
         let report = try global.openStoreForMaintenance().diagnose()
-        global.output.result(.object([
-            ("ok", .bool(report.healthy)),
-            ("checks", .array(report.checks.map(JSONValue.string))),
-            ("problems", .array(report.problems.map { .object([("check", .string($0.check)), ("detail", .string($0.detail))]) })),
-        ])) {
-            report.healthy ? "all \(report.checks.count) checks passed: " + report.checks.joined(separator: ", ")
+        global.output.result(
+            .object([
+                ("ok", .bool(report.healthy)),
+                ("checks", .array(report.checks.map(JSONValue.string))),
+                (
+                    "problems",
+                    .array(
+                        report.problems.map { .object([("check", .string($0.check)), ("detail", .string($0.detail))]) })
+                ),
+            ])
+        ) {
+            report.healthy
+                ? "all \(report.checks.count) checks passed: " + report.checks.joined(separator: ", ")
                 : report.problems.map { "\($0.check): \($0.detail)" }.joined(separator: "\n")
         }
         if !report.healthy { throw DoctorFailed(count: report.problems.count) }

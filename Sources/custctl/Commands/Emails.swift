@@ -35,8 +35,10 @@ struct EmailsDue: ParsableCommand {
             row: { [String($0.email.id), $0.email.dueAt, $0.recipient, $0.email.template] },
             json: { item in
                 .object([
-                    ("id", .int(item.email.id)), ("customer_id", .int(item.email.customerId)), ("to", .string(item.recipient)),
-                    ("name", .string(item.name)), ("template", .string(item.email.template)), ("due_at", .string(item.email.dueAt)),
+                    ("id", .int(item.email.id)), ("customer_id", .int(item.email.customerId)),
+                    ("to", .string(item.recipient)),
+                    ("name", .string(item.name)), ("template", .string(item.email.template)),
+                    ("due_at", .string(item.email.dueAt)),
                 ])
             },
             summary: "\(due.count) email(s) due")
@@ -59,7 +61,9 @@ struct EmailsMarkSent: ParsableCommand {
 
     func run() throws {
         let (email, changed) = try Outbox(store: global.openStore()).markSent(id)
-        global.output.result(.object([("id", .int(email.id)), ("sent_at", .optional(email.sentAt)), ("changed", .bool(changed))])) {
+        global.output.result(
+            .object([("id", .int(email.id)), ("sent_at", .optional(email.sentAt)), ("changed", .bool(changed))])
+        ) {
             changed ? "marked email \(email.id) sent" : "email \(email.id) was already sent"
         }
     }

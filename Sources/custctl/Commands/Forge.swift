@@ -33,16 +33,25 @@ struct ForgeLink: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
-    @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace")) var forge: String
+    @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
+    var forge: String
     @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let (account, changed) = try ForgeAccounts(store: global.openStore()).link(reference, ForgeNamespace(parsing: forge), actor: Settings.actor(actor))
-        global.output.result(.object([
-            ("id", .int(account.id)), ("customer_id", .int(account.customerId)), ("forge_type", .string(account.forgeType.rawValue)),
-            ("namespace", .string(account.namespace)), ("changed", .bool(changed)),
-        ])) { changed ? "linked \(account.forgeType.rawValue):\(account.namespace)" : "\(account.forgeType.rawValue):\(account.namespace) is already linked" }
+        let (account, changed) = try ForgeAccounts(store: global.openStore()).link(
+            reference, ForgeNamespace(parsing: forge), actor: Settings.actor(actor))
+        global.output.result(
+            .object([
+                ("id", .int(account.id)), ("customer_id", .int(account.customerId)),
+                ("forge_type", .string(account.forgeType.rawValue)),
+                ("namespace", .string(account.namespace)), ("changed", .bool(changed)),
+            ])
+        ) {
+            changed
+                ? "linked \(account.forgeType.rawValue):\(account.namespace)"
+                : "\(account.forgeType.rawValue):\(account.namespace) is already linked"
+        }
     }
 }
 
@@ -59,13 +68,20 @@ struct ForgeUnlink: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
-    @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace")) var forge: String
+    @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
+    var forge: String
     @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let account = try ForgeAccounts(store: global.openStore()).unlink(reference, ForgeNamespace(parsing: forge), actor: Settings.actor(actor))
-        global.output.result(.object([("id", .int(account.id)), ("forge_type", .string(account.forgeType.rawValue)), ("namespace", .string(account.namespace))])) {
+        let account = try ForgeAccounts(store: global.openStore()).unlink(
+            reference, ForgeNamespace(parsing: forge), actor: Settings.actor(actor))
+        global.output.result(
+            .object([
+                ("id", .int(account.id)), ("forge_type", .string(account.forgeType.rawValue)),
+                ("namespace", .string(account.namespace)),
+            ])
+        ) {
             "unlinked \(account.forgeType.rawValue):\(account.namespace)"
         }
     }
@@ -83,10 +99,12 @@ struct ForgeList: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: ArgumentHelp("Only this customer's accounts (email or id).", valueName: "email")) var customer: String?
+    @Argument(help: ArgumentHelp("Only this customer's accounts (email or id).", valueName: "email")) var customer:
+        String?
 
     func run() throws {
-        let accounts = try ForgeAccounts(store: global.openStore()).list(for: customer.map(CustomerReference.init(parsing:)))
+        let accounts = try ForgeAccounts(store: global.openStore()).list(
+            for: customer.map(CustomerReference.init(parsing:)))
         global.output.list(
             accounts, header: ["ID", "CUSTOMER", "FORGE", "NAMESPACE"],
             row: { [String($0.account.id), $0.email, $0.account.forgeType.rawValue, $0.account.namespace] },

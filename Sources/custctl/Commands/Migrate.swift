@@ -65,12 +65,13 @@ extension DatabaseEnvironment: ExpressibleByArgument {}
 
 extension MigrationRun {
     var json: JSONValue {
-        .object([
-            ("applied", .array(applied.map(JSONValue.string))),
-            ("dry_run", .bool(dryRun)),
-            ("backup", .optional(backupPath)),
-            ("environment", .optional(environment?.rawValue)),
-        ] + (consolidation.map { [("consolidation", $0.json)] } ?? []))
+        .object(
+            [
+                ("applied", .array(applied.map(JSONValue.string))),
+                ("dry_run", .bool(dryRun)),
+                ("backup", .optional(backupPath)),
+                ("environment", .optional(environment?.rawValue)),
+            ] + (consolidation.map { [("consolidation", $0.json)] } ?? []))
     }
 }
 

@@ -57,9 +57,11 @@ struct MigrateRollback: ParsableCommand {
                 lines.append("reverted \(run.reverted.count) migration(s)")
             }
             if let legacy = run.legacy {
-                lines.append("restored the legacy tables \(legacy.tables.joined(separator: ", ")) (\(legacy.rows) rows)")
+                lines.append(
+                    "restored the legacy tables \(legacy.tables.joined(separator: ", ")) (\(legacy.rows) rows)")
                 if !legacy.keysNotRestored.isEmpty {
-                    lines.append("plaintext API keys cannot come back from their hashes; these hold sha256:<hex> instead:")
+                    lines.append(
+                        "plaintext API keys cannot come back from their hashes; these hold sha256:<hex> instead:")
                     lines += legacy.keysNotRestored.map { "  \($0.table) \($0.id)" }
                 }
             }
@@ -70,15 +72,23 @@ struct MigrateRollback: ParsableCommand {
 
 extension RollbackRun {
     var json: JSONValue {
-        .object([
-            ("reverted", .array(reverted.map(JSONValue.string))),
-            ("dry_run", .bool(dryRun)),
-            ("backup", .optional(backupPath)),
-        ] + (legacy.map { legacy in
-            [("legacy", .object([
-                ("tables", .array(legacy.tables.map(JSONValue.string))), ("rows", .int(Int64(legacy.rows))),
-                ("keys_not_restored", .array(legacy.keysNotRestored.map(\.json))),
-            ]))]
-        } ?? []))
+        .object(
+            [
+                ("reverted", .array(reverted.map(JSONValue.string))),
+                ("dry_run", .bool(dryRun)),
+                ("backup", .optional(backupPath)),
+            ]
+                + (legacy.map { legacy in
+                    [
+                        (
+                            "legacy",
+                            .object([
+                                ("tables", .array(legacy.tables.map(JSONValue.string))),
+                                ("rows", .int(Int64(legacy.rows))),
+                                ("keys_not_restored", .array(legacy.keysNotRestored.map(\.json))),
+                            ])
+                        )
+                    ]
+                } ?? []))
     }
 }

@@ -21,7 +21,9 @@ struct MigrateStatus: ParsableCommand {
         let store = try global.openStoreForMaintenance()
         let status = try store.migrationStatus()
         global.output.result(status.json) {
-            var lines = ["layout: \(status.layout.rawValue)", "environment: \(status.environment?.rawValue ?? "unmarked")"]
+            var lines = [
+                "layout: \(status.layout.rawValue)", "environment: \(status.environment?.rawValue ?? "unmarked")",
+            ]
             lines += status.applied.map { "applied  \($0)" }
             lines += status.pending.map { "pending  \($0)" }
             lines += status.unknown.map { "unknown  \($0) (applied by a newer custctl)" }

@@ -35,6 +35,8 @@ struct PasswordCheck: ParsableCommand {
         let password = try PasswordInput.read(fromStandardInput: true, confirm: false)
         let address = try email.map(EmailAddress.init)
         try PasswordPolicy().check(password, email: address, name: name)
-        global.output.result(.object([("ok", .bool(true)), ("violations", .array([]))])) { "password passes the policy" }
+        global.output.result(.object([("ok", .bool(true)), ("violations", .array([]))])) {
+            "password passes the policy"
+        }
     }
 }

@@ -23,32 +23,41 @@ struct Provision: ParsableCommand {
     @Option(help: "The customer's name.") var name: String?
     @Option(help: "The company name.") var company: String?
     @Option(help: "Where the customer came from (metadata.source; default direct).") var source: String?
-    @Option(help: ArgumentHelp("A forge account TYPE:NAMESPACE (repeatable).", valueName: "type:namespace")) var forge: [String] = []
-    @Option(help: "local (default) or stripe (STRIPE_API_KEY, CUSTCTL_STRIPE_API_BASE).") var billing: BillingChoice = .local
+    @Option(help: ArgumentHelp("A forge account TYPE:NAMESPACE (repeatable).", valueName: "type:namespace")) var forge:
+        [String] = []
+    @Option(help: "local (default) or stripe (STRIPE_API_KEY, CUSTCTL_STRIPE_API_BASE).") var billing: BillingChoice =
+        .local
     @Option(help: "Apply this request once: a retry replays the first result.") var idempotencyKey: String?
     @Flag(help: "An existing email is not an error: exit 0 with created false.") var ifNotExists = false
-    @Option(help: ArgumentHelp("Provision every record of a JSON Lines or CSV file.", valueName: "path")) var file: String?
-    @Option(help: ArgumentHelp("jsonl or csv (default: from the file's extension).", valueName: "format")) var inputFormat: BatchFormat?
+    @Option(help: ArgumentHelp("Provision every record of a JSON Lines or CSV file.", valueName: "path")) var file:
+        String?
+    @Option(help: ArgumentHelp("jsonl or csv (default: from the file's extension).", valueName: "format"))
+    var inputFormat: BatchFormat?
     @Flag(help: "With --file: all records in one transaction, all or nothing.") var atomic = false
     @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
 
     func validate() throws {
         if file != nil {
             guard email == nil, name == nil, company == nil, source == nil, forge.isEmpty, idempotencyKey == nil else {
-                throw ValidationError("--file takes the records' fields from the file; drop --email, --name and the other record options")
+                throw ValidationError(
+                    "--file takes the records' fields from the file; drop --email, --name and the other record options")
             }
         } else {
             guard email != nil, name != nil else { throw ValidationError("give --email and --name, or --file") }
-            guard !atomic, inputFormat == nil else { throw ValidationError("--atomic and --input-format go with --file") }
+            guard !atomic, inputFormat == nil else {
+                throw ValidationError("--atomic and --input-format go with --file")
+            }
         }
     }
 
     func run() throws {
-        let provisioner = Provisioner(store: try global.openStore(), billing: try Settings.billing(billing), actor: Settings.actor(actor))
+        let provisioner = Provisioner(
+            store: try global.openStore(), billing: try Settings.billing(billing), actor: Settings.actor(actor))
         guard let file else {
             let result = try provisioner.provision(
-                ProvisionRequest(email: email ?? "", name: name ?? "", company: company, source: source, forges: forge,
-                                 idempotencyKey: idempotencyKey),
+                ProvisionRequest(
+                    email: email ?? "", name: name ?? "", company: company, source: source, forges: forge,
+                    idempotencyKey: idempotencyKey),
                 ifNotExists: ifNotExists)
             global.output.result(result.json) { result.human }
             return
@@ -74,7 +83,8 @@ struct Provision: ParsableCommand {
             for (index, result) in results.enumerated() {
                 output.result(result.json(line: valid[index].line)) { "line \(valid[index].line): " + result.human }
             }
-            output.note("provisioned \(results.filter(\.created).count) of \(results.count) record(s) in one transaction")
+            output.note(
+                "provisioned \(results.filter(\.created).count) of \(results.count) record(s) in one transaction")
             return
         }
         var firstFailure: Error?
@@ -125,7 +135,9 @@ struct BatchFailed: DomainError {
 
     var kind: FailureKind { (first as? DomainError)?.kind ?? .other }
     var code: String { (first as? DomainError)?.code ?? "internal" }
-    var description: String { "\(failed) record(s) failed; the first: \((first as? DomainError)?.description ?? "\(first)")" }
+    var description: String {
+        "\(failed) record(s) failed; the first: \((first as? DomainError)?.description ?? "\(first)")"
+    }
 }
 
 extension BatchFormat: ExpressibleByArgument {}
@@ -144,9 +156,12 @@ extension ProvisionResult {
     }
 
     var human: String {
-        if replayed { return "\(email): already provisioned (customer \(customerId)); the API key was shown when it was created" }
+        if replayed {
+            return "\(email): already provisioned (customer \(customerId)); the API key was shown when it was created"
+        }
         guard created else { return "\(email): exists (customer \(customerId)); nothing created" }
-        return "provisioned customer \(customerId) <\(email)>, billing \(billingCustomerId ?? "-"), \(creditBalance) credits\n"
+        return
+            "provisioned customer \(customerId) <\(email)>, billing \(billingCustomerId ?? "-"), \(creditBalance) credits\n"
             + "API key (shown once): \(apiKey ?? "-")"
     }
 }

@@ -36,7 +36,8 @@ struct Register: ParsableCommand {
 
     func run() throws {
         let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: true)
-        let authenticator = try Authenticator(store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
+        let authenticator = try Authenticator(
+            store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
         let customer = try authenticator.register(
             Registration(email: email, name: name, companyName: company, customerType: type, password: password),
             actor: Settings.actor(actor))

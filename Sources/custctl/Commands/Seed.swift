@@ -19,11 +19,18 @@ struct Seed: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: ArgumentHelp("A seed plan (JSON); default: the built-in plan (fixtures/seed/default.json).", valueName: "plan")) var file: String?
+    @Option(
+        help: ArgumentHelp(
+            "A seed plan (JSON); default: the built-in plan (fixtures/seed/default.json).", valueName: "plan"))
+    var file: String?
     @Option(help: "Also create this many synthetic customers.") var count = 0
     @Option(help: "Seed for the synthetic customers (same seed, same customers).") var randomSeed: UInt64 = 1
-    @Flag(help: "Give synthetic customers a password (one generated password, bcrypt at the configured cost).") var withPasswords = false
-    @Option(help: ArgumentHelp("Write created API keys here as JSON Lines (mode 0600) instead of printing them.", valueName: "path")) var keysOut: String?
+    @Flag(help: "Give synthetic customers a password (one generated password, bcrypt at the configured cost).")
+    var withPasswords = false
+    @Option(
+        help: ArgumentHelp(
+            "Write created API keys here as JSON Lines (mode 0600) instead of printing them.", valueName: "path"))
+    var keysOut: String?
     @Flag(help: "Wipe all customer data first.") var reset = false
     @Flag(help: "Remove exactly the customers seeding created, and stop.") var clean = false
     @Flag(help: "With --count: only the synthetic customers, not the plan.") var noPlan = false
@@ -32,7 +39,9 @@ struct Seed: ParsableCommand {
     func validate() throws {
         guard count >= 0, count <= 10_000_000 else { throw ValidationError("--count must be 0 to 10000000") }
         guard !(reset && clean) else { throw ValidationError("use --reset or --clean, not both") }
-        if clean && (file != nil || count > 0) { throw ValidationError("--clean only removes; drop --file and --count") }
+        if clean && (file != nil || count > 0) {
+            throw ValidationError("--clean only removes; drop --file and --count")
+        }
     }
 
     func run() throws {
@@ -50,30 +59,56 @@ struct Seed: ParsableCommand {
             output.note("reset: removed \(removed) customer(s) and their data")
         }
         let adminPassword = Settings.environment["CUSTCTL_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
-        let report = try seeder.seed(plan: plan, count: count, randomSeed: randomSeed, withPasswords: withPasswords,
-                                     adminPassword: adminPassword) { done, total in
+        let report = try seeder.seed(
+            plan: plan, count: count, randomSeed: randomSeed, withPasswords: withPasswords,
+            adminPassword: adminPassword
+        ) { done, total in
             output.progress(done, of: total, "synthetic customers")
         }
-        let planKeys = report.keys.filter { key in plan?.customers.contains { $0.email.lowercased() == key.email.lowercased() } ?? false }
+        let planKeys = report.keys.filter { key in
+            plan?.customers.contains { $0.email.lowercased() == key.email.lowercased() } ?? false
+        }
         if let keysFile {
             try keysFile.write(report.keys)
         }
         let shownKeys = keysFile == nil ? planKeys : []
-        output.result(.object([
-            ("run", .string(report.runId)),
-            ("created", .array(report.created.map(JSONValue.string))),
-            ("skipped", .array(report.skipped.map(JSONValue.string))),
-            ("synthetic_created", .int(Int64(report.syntheticCreated))),
-            ("passwords", .array(report.generatedPasswords.map { .object([("email", .string($0.email)), ("password", .string($0.password))]) })),
-            ("api_keys", .array(shownKeys.map { .object([("email", .string($0.email)), ("name", .string($0.name)), ("api_key", .string($0.key))]) })),
-            ("keys_out", .optional(keysOut)),
-        ])) {
-            var lines = ["seed run \(report.runId): created \(report.created.count), already there \(report.skipped.count), synthetic \(report.syntheticCreated)"]
-            for (email, password) in report.generatedPasswords { lines.append("password for \(email) (shown once): \(password)") }
+        output.result(
+            .object([
+                ("run", .string(report.runId)),
+                ("created", .array(report.created.map(JSONValue.string))),
+                ("skipped", .array(report.skipped.map(JSONValue.string))),
+                ("synthetic_created", .int(Int64(report.syntheticCreated))),
+                (
+                    "passwords",
+                    .array(
+                        report.generatedPasswords.map {
+                            .object([("email", .string($0.email)), ("password", .string($0.password))])
+                        })
+                ),
+                (
+                    "api_keys",
+                    .array(
+                        shownKeys.map {
+                            .object([
+                                ("email", .string($0.email)), ("name", .string($0.name)), ("api_key", .string($0.key)),
+                            ])
+                        })
+                ),
+                ("keys_out", .optional(keysOut)),
+            ])
+        ) {
+            var lines = [
+                "seed run \(report.runId): created \(report.created.count), already there \(report.skipped.count), synthetic \(report.syntheticCreated)"
+            ]
+            for (email, password) in report.generatedPasswords {
+                lines.append("password for \(email) (shown once): \(password)")
+            }
             for (email, name, key) in shownKeys { lines.append("API key \(name) for \(email) (shown once): \(key)") }
             if let keysOut { lines.append("\(report.keys.count) API key(s) written to \(keysOut)") }
             if keysOut == nil && report.keys.count > shownKeys.count {
-                lines.append("\(report.keys.count - shownKeys.count) synthetic customers' keys not shown; pass --keys-out to keep them")
+                lines.append(
+                    "\(report.keys.count - shownKeys.count) synthetic customers' keys not shown; pass --keys-out to keep them"
+                )
             }
             return lines.joined(separator: "\n")
         }
@@ -94,9 +129,12 @@ struct KeysFile {
 
     func write(_ keys: [(email: String, name: String, key: String)]) throws {
         let text = keys.map {
-            JSONValue.object([("email", .string($0.email)), ("name", .string($0.name)), ("api_key", .string($0.key))]).serialized + "\n"
+            JSONValue.object([("email", .string($0.email)), ("name", .string($0.name)), ("api_key", .string($0.key))])
+                .serialized + "\n"
         }.joined()
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw BatchError.unreadable(path, reason: "cannot open for writing") }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw BatchError.unreadable(path, reason: "cannot open for writing")
+        }
         defer { try? handle.close() }
         try handle.write(contentsOf: Data(text.utf8))
     }

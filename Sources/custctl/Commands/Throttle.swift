@@ -27,13 +27,16 @@ struct ThrottleStatus: ParsableCommand {
     var email: String?
 
     func run() throws {
-        let authenticator = try Authenticator(store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
+        let authenticator = try Authenticator(
+            store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
         let states = try authenticator.throttleStates(email: email)
         global.output.list(
             states, header: ["EMAIL", "WINDOW", "HOUR", "THROTTLED UNTIL"],
             row: { s in
-                [s.email, String(s.failuresInWindow), String(s.failuresInHour),
-                 s.throttledUntil.map { Timestamp.string(from: $0) + " (\(s.retryAfter ?? 0) s)" } ?? "-"]
+                [
+                    s.email, String(s.failuresInWindow), String(s.failuresInHour),
+                    s.throttledUntil.map { Timestamp.string(from: $0) + " (\(s.retryAfter ?? 0) s)" } ?? "-",
+                ]
             },
             json: \.json, summary: states.isEmpty ? "no failed logins in the last hour" : "\(states.count) email(s)")
     }
