@@ -57,15 +57,22 @@ enum Settings {
         }
     }
 
-    /// The acting user for the audit log: `--actor`, else the OS user.
-    static func actor(_ explicit: String?) -> Actor {
-        if let explicit, !explicit.trimmingCharacters(in: .whitespaces).isEmpty { return Actor(explicit) }
-        if let entry = getpwuid(getuid()), let name = entry.pointee.pw_name { return Actor(String(cString: name)) }
-        return Actor("uid:\(getuid())")
-    }
 }
 
 /// `--billing local|stripe`.
 enum BillingChoice: String, ExpressibleByArgument, CaseIterable {
     case local, stripe
+}
+
+/// `--actor NAME`, shared by every command that changes something.
+struct ActorOption: ParsableArguments {
+    @Option(name: .customLong("actor"), help: "Who is acting, for the audit log (default: the OS user).")
+    var name: String?
+
+    /// The acting user for the audit log: `--actor`, else the OS user.
+    var resolved: Actor {
+        if let name, !name.trimmingCharacters(in: .whitespaces).isEmpty { return Actor(name) }
+        if let entry = getpwuid(getuid()), let user = entry.pointee.pw_name { return Actor(String(cString: user)) }
+        return Actor("uid:\(getuid())")
+    }
 }

@@ -68,7 +68,7 @@ public struct Authenticator: Sendable {
         }
         // A password bcrypt would truncate was never set: refuse it instead of matching a prefix.
         let fits = PasswordPolicy.normalize(password).utf8.count <= PasswordPolicy.maximumBytes
-        guard verified, fits, let account, account.customer.active else {
+        guard verified, fits, let account, account.active else {
             _ = try store.finishLogin(attemptId: attemptId, email: email, outcome: .failure)
             throw AuthError.authenticationFailed
         }
@@ -76,7 +76,7 @@ public struct Authenticator: Sendable {
         if let stored = account.passwordHash, hasher.needsRehash(stored) {
             upgraded = try hasher.hash(password)
         }
-        let outcome = LoginOutcome.success(customerId: account.customer.id, newHash: upgraded)
+        let outcome = LoginOutcome.success(customerId: account.id, newHash: upgraded)
         guard let customer = try store.finishLogin(attemptId: attemptId, email: email, outcome: outcome) else {
             throw AuthError.authenticationFailed
         }

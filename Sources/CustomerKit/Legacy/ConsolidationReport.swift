@@ -22,11 +22,6 @@ public struct ConsolidationReport: Sendable, Equatable {
         lhs.counts.map(\.0) == rhs.counts.map(\.0) && lhs.counts.map(\.1) == rhs.counts.map(\.1)
             && lhs.conflicts == rhs.conflicts && lhs.archivedColumns == rhs.archivedColumns && lhs.dryRun == rhs.dryRun
     }
-
-    /// The count for one step (0 when absent).
-    public func count(_ name: String) -> Int {
-        counts.first { $0.0 == name }?.1 ?? 0
-    }
 }
 
 /// What rolling back a consolidation restored.

@@ -65,7 +65,7 @@ public struct Seeder: Sendable {
                 hash = try password.map(hasher.hash)
             }
             let records = (1...count).map { index -> (line: Int, request: ProvisionRequest) in
-                var request = SyntheticCustomers.make(index: index, using: &generator).request
+                var request = SyntheticCustomers.make(index: index, using: &generator)
                 request.seedRun = runId
                 request.passwordHash = hash
                 return (index, request)

@@ -37,9 +37,7 @@ enum SyntheticCustomers {
     static let companySuffixes = ["Labs", "Systems", "Software", "Analytics", "Works", "Cloud", "Digital", "Security"]
 
     /// The `index`-th synthetic customer of a run (indexes make emails and namespaces unique).
-    static func make(index: Int, using generator: inout SeededGenerator) -> (
-        request: ProvisionRequest, type: CustomerType
-    ) {
+    static func make(index: Int, using generator: inout SeededGenerator) -> ProvisionRequest {
         let first = firstNames[Int(generator.next(upperBound: UInt64(firstNames.count)))]
         let last = lastNames[Int(generator.next(upperBound: UInt64(lastNames.count)))]
         let word = companyWords[Int(generator.next(upperBound: UInt64(companyWords.count)))]
@@ -52,6 +50,6 @@ enum SyntheticCustomers {
             email: "\(first).\(last).\(index)@\(slug).example".lowercased(), name: "\(first) \(last)",
             company: "\(word) \(suffix)", source: "seed", forges: ["\(forge):\(slug)-\(index)"])
         request.customerType = type
-        return (request, type)
+        return request
     }
 }

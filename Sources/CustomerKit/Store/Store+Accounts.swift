@@ -6,12 +6,6 @@ extension AuditEntry: FetchableRecord, TableRecord {
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 }
 
-/// What login needs to know about an account.
-struct LoginAccount: Sendable {
-    let customer: Customer
-    var passwordHash: String? { customer.passwordHash }
-}
-
 /// How a login attempt ended.
 enum LoginOutcome: Sendable {
     case success(customerId: Int64, newHash: String?)
@@ -60,8 +54,7 @@ extension Store {
     /// Reserves one login attempt for `email` in a short IMMEDIATE transaction, or throws `throttled`
     /// without recording anything. The reservation counts as a failure until `finishLogin` says
     /// otherwise, so a process killed during the password check has still used its attempt.
-    func beginLogin(_ email: EmailAddress, policy: ThrottlePolicy) throws -> (attemptId: Int64, account: LoginAccount?)
-    {
+    func beginLogin(_ email: EmailAddress, policy: ThrottlePolicy) throws -> (attemptId: Int64, account: Customer?) {
         let instant = now
         return try write(durable: false) { db in
             let hourAgo = Timestamp.string(from: instant.addingTimeInterval(-ThrottlePolicy.hour))
@@ -84,7 +77,7 @@ extension Store {
                 arguments: [email.normalized, Timestamp.string(from: instant)])
             let attemptId = db.lastInsertedRowID
             let customer = try Customer.filter(Customer.Columns.emailNormalized == email.normalized).fetchOne(db)
-            return (attemptId, customer.map(LoginAccount.init))
+            return (attemptId, customer)
         }
     }
 

@@ -36,12 +36,12 @@ struct APIKeyCreate: ParsableCommand {
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
     @Option(help: "A name for the key.") var name = "Default"
     @Option(help: ArgumentHelp("When the key stops working (ISO 8601).", valueName: "time")) var expiresAt: String?
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let issued = try APIKeys(store: global.openStore()).create(
             for: CustomerReference(parsing: customer), name: name, expiresAt: expiresAt.map(CreditLedger.instant),
-            actor: Settings.actor(actor))
+            actor: actor.resolved)
         guard case .object(let members) = issued.key.json else { return }
         global.output.result(.object(members + [("api_key", .string(issued.plaintext))])) {
             "created key \(issued.key.id) (\(issued.key.prefix)...)\nAPI key (shown once): \(issued.plaintext)"
@@ -91,11 +91,11 @@ struct APIKeyRevoke: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The key's id or prefix.", valueName: "key")) var key: String
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let (revoked, changed) = try APIKeys(store: global.openStore()).revoke(
-            APIKeyReference(parsing: key), actor: Settings.actor(actor))
+            APIKeyReference(parsing: key), actor: actor.resolved)
         guard case .object(let members) = revoked.json else { return }
         global.output.result(.object(members + [("changed", .bool(changed))])) {
             changed ? "revoked key \(revoked.id) (\(revoked.prefix))" : "key \(revoked.id) was already revoked"
@@ -118,11 +118,11 @@ struct APIKeyRotate: ParsableCommand {
     @Argument(help: ArgumentHelp("The key's id or prefix.", valueName: "key")) var key: String
     @Option(help: ArgumentHelp("How long the old key keeps working: seconds, or 30m, 24h, 7d.", valueName: "duration"))
     var overlap = "0"
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let (old, new) = try APIKeys(store: global.openStore()).rotate(
-            APIKeyReference(parsing: key), overlap: Duration.seconds(overlap), actor: Settings.actor(actor))
+            APIKeyReference(parsing: key), overlap: Duration.seconds(overlap), actor: actor.resolved)
         guard case .object(let members) = new.key.json else { return }
         global.output.result(
             .object(

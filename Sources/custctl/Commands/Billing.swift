@@ -40,11 +40,11 @@ struct BillingPaymentMethod: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
     @Flag(help: "The customer gave explicit consent to be billed.") var consent = false
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let change = try CreditLedger(store: global.openStore()).addPaymentMethod(
-            CustomerReference(parsing: customer), consent: consent, actor: Settings.actor(actor))
+            CustomerReference(parsing: customer), consent: consent, actor: actor.resolved)
         render(
             change, global.output,
             human: "\(change.customer.email): payment method added; fixes beyond credits are now charged")
@@ -66,12 +66,12 @@ struct BillingSubscribe: ParsableCommand {
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
     @Option(help: ArgumentHelp("End of the first period (default: 30 days from now).", valueName: "time"))
     var periodEnd: String?
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let end = try periodEnd.map(CreditLedger.instant)
         let change = try CreditLedger(store: global.openStore()).subscribePro(
-            CustomerReference(parsing: customer), periodEnd: end, actor: Settings.actor(actor))
+            CustomerReference(parsing: customer), periodEnd: end, actor: actor.resolved)
         render(
             change, global.output,
             human: "\(change.customer.email): subscribed to Pro; granted \(change.granted?.amount ?? 0) credits")
@@ -92,12 +92,12 @@ struct BillingPay: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
     @Option(help: ArgumentHelp("End of the paid period.", valueName: "time")) var periodEnd: String
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let end = try CreditLedger.instant(periodEnd)
         let change = try CreditLedger(store: global.openStore()).recordProPayment(
-            CustomerReference(parsing: customer), periodEnd: end, actor: Settings.actor(actor))
+            CustomerReference(parsing: customer), periodEnd: end, actor: actor.resolved)
         render(
             change, global.output,
             human: "\(change.customer.email): Pro period paid; granted \(change.granted?.amount ?? 0) credits")
@@ -118,11 +118,11 @@ struct BillingCancel: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
     @Flag(help: "Keep Pro until the current period ends.") var atPeriodEnd = false
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let change = try CreditLedger(store: global.openStore()).cancel(
-            CustomerReference(parsing: customer), atPeriodEnd: atPeriodEnd, actor: Settings.actor(actor))
+            CustomerReference(parsing: customer), atPeriodEnd: atPeriodEnd, actor: actor.resolved)
         let when = atPeriodEnd ? "at the period's end (\(change.customer.subscriptionPeriodEnd ?? "-"))" : "now"
         render(change, global.output, human: "\(change.customer.email): Pro canceled \(when)")
     }

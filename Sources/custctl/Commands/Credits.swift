@@ -68,8 +68,7 @@ struct CreditsGrant: ParsableCommand {
     @Option(help: "A note kept with the entry.")
     var note: String?
 
-    @Option(help: "Who is acting, for the audit log (default: the OS user).")
-    var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
@@ -77,7 +76,7 @@ struct CreditsGrant: ParsableCommand {
         let expiry = try expiresAt.map(CreditLedger.instant)
         let result = try CreditLedger(store: global.openStore()).grant(
             reference, amount: credits, source: source, expiresAt: expiry, idempotencyKey: idempotencyKey,
-            note: note, actor: Settings.actor(actor))
+            note: note, actor: actor.resolved)
         global.output.result(
             .object([
                 ("email", .string(result.email)), ("entry_id", .int(result.entry.id)),

@@ -17,7 +17,7 @@ struct CustomerUpdate: ParsableCommand {
     @Option(help: "New name.") var name: String?
     @Option(help: "New company name.") var company: String?
     @Option(help: ArgumentHelp("trial, paid, enterprise or internal.", valueName: "type")) var type: CustomerType?
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func validate() throws {
         guard name != nil || company != nil || type != nil else {
@@ -27,7 +27,7 @@ struct CustomerUpdate: ParsableCommand {
 
     func run() throws {
         let (updated, changed) = try CustomerAdmin(store: global.openStore()).update(
-            CustomerReference(parsing: customer), name: name, company: company, type: type, actor: Settings.actor(actor)
+            CustomerReference(parsing: customer), name: name, company: company, type: type, actor: actor.resolved
         )
         guard case .object(let members) = updated.json else { return }
         global.output.result(.object(members + [("changed", .bool(changed))])) {
@@ -49,7 +49,7 @@ struct CustomerDeactivate: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         try CustomerActivation.run(global: global, customer: customer, active: false, actor: actor)
@@ -69,7 +69,7 @@ struct CustomerActivate: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         try CustomerActivation.run(global: global, customer: customer, active: true, actor: actor)
@@ -77,9 +77,9 @@ struct CustomerActivate: ParsableCommand {
 }
 
 enum CustomerActivation {
-    static func run(global: GlobalOptions, customer: String, active: Bool, actor: String?) throws {
+    static func run(global: GlobalOptions, customer: String, active: Bool, actor: ActorOption) throws {
         let (updated, changed) = try CustomerAdmin(store: global.openStore()).setActive(
-            CustomerReference(parsing: customer), active, actor: Settings.actor(actor))
+            CustomerReference(parsing: customer), active, actor: actor.resolved)
         global.output.result(
             .object([
                 ("customer_id", .int(updated.id)), ("email", .string(updated.email)),

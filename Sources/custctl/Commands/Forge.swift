@@ -35,12 +35,12 @@ struct ForgeLink: ParsableCommand {
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
     @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
     var forge: String
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
         let (account, changed) = try ForgeAccounts(store: global.openStore()).link(
-            reference, ForgeNamespace(parsing: forge), actor: Settings.actor(actor))
+            reference, ForgeNamespace(parsing: forge), actor: actor.resolved)
         global.output.result(
             .object([
                 ("id", .int(account.id)), ("customer_id", .int(account.customerId)),
@@ -70,12 +70,12 @@ struct ForgeUnlink: ParsableCommand {
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email")) var customer: String
     @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
     var forge: String
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
         let account = try ForgeAccounts(store: global.openStore()).unlink(
-            reference, ForgeNamespace(parsing: forge), actor: Settings.actor(actor))
+            reference, ForgeNamespace(parsing: forge), actor: actor.resolved)
         global.output.result(
             .object([
                 ("id", .int(account.id)), ("forge_type", .string(account.forgeType.rawValue)),

@@ -27,8 +27,7 @@ struct GrantStaff: ParsableCommand {
     @Flag(help: "Remove staff access.")
     var revoke = false
 
-    @Option(help: "Who is acting, for the audit log (default: the OS user).")
-    var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func validate() throws {
         guard (level != nil) != revoke else { throw ValidationError("give exactly one of --level and --revoke") }
@@ -37,7 +36,7 @@ struct GrantStaff: ParsableCommand {
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
         let authenticator = try Authenticator(store: global.openStore(), hasher: Settings.hasher())
-        let change = try authenticator.setStaff(reference, level: revoke ? nil : level, actor: Settings.actor(actor))
+        let change = try authenticator.setStaff(reference, level: revoke ? nil : level, actor: actor.resolved)
         let c = change.customer
         global.output.result(
             .object([

@@ -34,7 +34,7 @@ struct Provision: ParsableCommand {
     @Option(help: ArgumentHelp("jsonl or csv (default: from the file's extension).", valueName: "format"))
     var inputFormat: BatchFormat?
     @Flag(help: "With --file: all records in one transaction, all or nothing.") var atomic = false
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func validate() throws {
         if file != nil {
@@ -52,7 +52,7 @@ struct Provision: ParsableCommand {
 
     func run() throws {
         let provisioner = Provisioner(
-            store: try global.openStore(), billing: try Settings.billing(billing), actor: Settings.actor(actor))
+            store: try global.openStore(), billing: try Settings.billing(billing), actor: actor.resolved)
         guard let file else {
             let result = try provisioner.provision(
                 ProvisionRequest(

@@ -31,8 +31,7 @@ struct Register: ParsableCommand {
     @Flag(help: "Read the password from the first line of standard input.")
     var passwordStdin = false
 
-    @Option(help: "Who is acting, for the audit log (default: the OS user).")
-    var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: true)
@@ -40,7 +39,7 @@ struct Register: ParsableCommand {
             store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
         let customer = try authenticator.register(
             Registration(email: email, name: name, companyName: company, customerType: type, password: password),
-            actor: Settings.actor(actor))
+            actor: actor.resolved)
         global.output.result(.object([("customer_id", .int(customer.id)), ("email", .string(customer.email))])) {
             "registered customer \(customer.id) <\(customer.email)>"
         }

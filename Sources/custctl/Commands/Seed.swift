@@ -34,7 +34,7 @@ struct Seed: ParsableCommand {
     @Flag(help: "Wipe all customer data first.") var reset = false
     @Flag(help: "Remove exactly the customers seeding created, and stop.") var clean = false
     @Flag(help: "With --count: only the synthetic customers, not the plan.") var noPlan = false
-    @Option(help: "Who is acting, for the audit log (default: the OS user).") var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func validate() throws {
         guard count >= 0, count <= 10_000_000 else { throw ValidationError("--count must be 0 to 10000000") }
@@ -46,7 +46,7 @@ struct Seed: ParsableCommand {
 
     func run() throws {
         let output = global.output
-        let seeder = Seeder(store: try global.openStore(), hasher: try Settings.hasher(), actor: Settings.actor(actor))
+        let seeder = Seeder(store: try global.openStore(), hasher: try Settings.hasher(), actor: actor.resolved)
         if clean {
             let removed = try seeder.clean()
             output.result(.object([("removed", .int(Int64(removed)))])) { "removed \(removed) seeded customer(s)" }

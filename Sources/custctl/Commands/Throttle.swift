@@ -71,12 +71,11 @@ struct ThrottleReset: ParsableCommand {
     @Argument(help: "The email to clear.")
     var email: String
 
-    @Option(help: "Who is acting, for the audit log (default: the OS user).")
-    var actor: String?
+    @OptionGroup var actor: ActorOption
 
     func run() throws {
         let authenticator = try Authenticator(store: global.openStore(), hasher: Settings.hasher())
-        let removed = try authenticator.resetThrottle(email: email, actor: Settings.actor(actor))
+        let removed = try authenticator.resetThrottle(email: email, actor: actor.resolved)
         global.output.result(.object([("email", .string(email)), ("attempts_removed", .int(Int64(removed)))])) {
             "cleared \(removed) recorded attempt(s) for \(email)"
         }
