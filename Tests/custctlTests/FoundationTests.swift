@@ -262,3 +262,48 @@ import Testing
             """, database: database)
     }
 }
+
+/// End-to-end: customer administration and the diagnostic flags.
+@Suite struct CustomerAdminTests {
+    @Test func givenACustomer_whenUpdatedDeactivatedAndActivated_thenEachIsAuditedAndLoginFollows() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let password = "Tr1cky-Falcon-Orbit\n"
+        #expect(
+            try cli.run(
+                ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"], stdin: password
+            ).status == 0)
+        let updated = try cli.run([
+            "customer", "update", "ada@example.com", "--company", "Engines", "--type", "enterprise", "--json",
+        ]).json()
+        #expect(updated["company_name"] as? String == "Engines" && updated["customer_type"] as? String == "enterprise")
+        #expect(updated["changed"] as? Bool == true)
+        #expect(
+            try cli.run(["customer", "update", "ada@example.com", "--company", "Engines", "--json"]).json()["changed"]
+                as? Bool == false)
+        #expect(try cli.run(["customer", "update", "ada@example.com"]).status == 64)
+        #expect(try cli.run(["customer", "update", "ada@example.com", "--name", " "]).status == 65)
+        #expect(try cli.run(["customer", "update", "nobody@example.com", "--name", "X"]).status == 67)
+        let off = try cli.run(["customer", "deactivate", "ada@example.com", "--actor", "oncall", "--json"]).json()
+        #expect(off["active"] as? Bool == false && off["changed"] as? Bool == true)
+        #expect(try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: password).status == 77)
+        #expect(
+            try cli.run(["customer", "deactivate", "ada@example.com", "--json"]).json()["changed"] as? Bool == false)
+        #expect(try cli.run(["customer", "activate", "ada@example.com", "--json"]).json()["active"] as? Bool == true)
+        #expect(try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: password).status == 0)
+        let actions = try cli.run(["audit", "list", "--json"]).jsonLines().compactMap { $0["action"] as? String }
+        #expect(actions == ["customer.activate", "customer.deactivate", "customer.update", "customer.create"])
+        #expect(
+            try cli.run(["audit", "list", "--limit", "2", "--json"]).jsonLines()[1]["actor"] as? String == "oncall")
+    }
+
+    @Test func givenVerbose_thenDiagnosticsGoToStderrAndDataStaysOnStdout() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let verbose = try cli.run(["customer", "list", "--json", "--verbose"])
+        #expect(verbose.status == 0)
+        #expect(verbose.stderr.contains("database: custctl.db"))
+        #expect(verbose.stdout.isEmpty)
+        #expect(try cli.run(["customer", "list", "--json"]).stderr.isEmpty)
+    }
+}
