@@ -19,6 +19,7 @@ let package = Package(
             pkgConfig: "libxcrypt",
             providers: [.apt(["libcrypt-dev"])]
         ),
+        .target(name: "CProcess"),
         .target(
             name: "CustomerKit",
             dependencies: [
@@ -31,6 +32,7 @@ let package = Package(
             name: "custctl",
             dependencies: [
                 "CustomerKit",
+                "CProcess",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcess
 import CustomerKit
 import Foundation
 
@@ -25,6 +26,9 @@ struct Custctl: ParsableCommand {
     )
 
     static func main() {
+        // Before any secret is read: no core file, not dumpable, one line on a crash (SPEC 5.8). Both
+        // calls only lower privileges, so a refusal (never seen on Linux) leaves the process as it was.
+        _ = custctl_harden_process()
         let arguments = GlobalOptions.hoist(Array(CommandLine.arguments.dropFirst()))
         let beforeSeparator = arguments.prefix { $0 != "--" }
         if beforeSeparator.contains("--version") {
@@ -34,6 +38,7 @@ struct Custctl: ParsableCommand {
         let json = beforeSeparator.contains("--json")
         do {
             var command = try parseAsRoot(arguments)
+            try Settings.check()
             try command.run()
             Foundation.exit(0)
         } catch {

@@ -61,47 +61,52 @@ struct GlobalOptions: ParsableArguments {
         return "custctl.db"
     }
 
+    /// The longest busy timeout accepted, in seconds (one day): SQLite takes milliseconds in a 32-bit int.
+    static let maximumBusyTimeout: Double = 86_400
+
     /// Store options from flags and environment.
     func storeOptions(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StoreOptions {
         var timeout = 5.0
         if let busyTimeout {
-            guard busyTimeout >= 0, busyTimeout.isFinite else {
-                throw ValidationError("--busy-timeout must be a number of seconds, 0 or more")
+            guard busyTimeout >= 0, busyTimeout <= Self.maximumBusyTimeout else {
+                throw ValidationError("--busy-timeout must be a number of seconds from 0 to 86400")
             }
             timeout = busyTimeout
-        } else if let text = environment["CUSTCTL_BUSY_TIMEOUT"], !text.isEmpty {
-            guard let value = Double(text), value >= 0, value.isFinite else {
-                throw ConfigurationError.invalidEnvironment(
-                    name: "CUSTCTL_BUSY_TIMEOUT", value: text, expected: "a number of seconds, 0 or more")
-            }
+        } else if let value = try Settings.busyTimeout(environment) {
             timeout = value
         }
         return StoreOptions(busyTimeout: timeout)
     }
 
-    /// Opens the database for an ordinary command (created and migrated when new).
-    func openStore() throws -> Store {
-        let path = databasePath()
-        output.debug("database: \(path)")
-        return try Store.open(path: path, options: storeOptions())
+    /// Opens the database for an ordinary command: one that changes data creates and migrates a
+    /// missing file (and says so); one that only `reads` refuses it (66).
+    func openStore(_ use: DatabaseUse = .changes) throws -> Store {
+        try open(use) { try Store.open(path: $0, options: $1, creating: $2) }
     }
 
-    /// Opens the database as it is, for `migrate`.
-    func openStoreForMaintenance() throws -> Store {
+    /// Opens the database as it is, for `migrate` and `doctor`.
+    func openStoreForMaintenance(_ use: DatabaseUse = .changes) throws -> Store {
+        try open(use) { try Store.openForMaintenance(path: $0, options: $1, creating: $2) }
+    }
+
+    private func open(_ use: DatabaseUse, _ body: (String, StoreOptions, Bool) throws -> Store) throws -> Store {
         let path = databasePath()
         output.debug("database: \(path)")
-        return try Store.openForMaintenance(path: path, options: storeOptions())
+        let existed = access(path, F_OK) == 0
+        let store = try body(path, storeOptions(), use == .changes)
+        if !existed { output.note("created new database \(path)") }
+        return store
     }
 
     /// Where this command's output goes.
     var output: Output { Output(json: json, quiet: quiet, verbose: verbose) }
 }
 
-/// A bad value in the environment.
+/// A bad value in the environment: a usage error like the same bad value in a flag (SPEC 5.8).
 enum ConfigurationError: DomainError, Equatable {
     case invalidEnvironment(name: String, value: String, expected: String)
 
-    var kind: FailureKind { .configuration }
+    var kind: FailureKind { .usage }
     var code: String { "invalid_configuration" }
     var description: String {
         switch self {
@@ -109,4 +114,9 @@ enum ConfigurationError: DomainError, Equatable {
             return "\(name)='\(value)' is not valid: expected \(expected)"
         }
     }
+}
+
+/// Whether a command changes data (a missing database is created) or only reads it (refused, 66).
+enum DatabaseUse {
+    case changes, reads
 }

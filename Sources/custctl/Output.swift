@@ -76,8 +76,10 @@ struct Output {
         isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     }
 
-    /// Pads columns for a human table.
+    /// Pads columns for a human table. Cells are escaped first, so a stored value holding a newline or
+    /// an escape sequence cannot forge a row or rewrite the terminal (SPEC 5.9).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let rows = rows.map { $0.map(escapingControls) }
         var widths = header.map(\.count)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
@@ -90,5 +92,31 @@ struct Output {
             }.joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
+    }
+
+    /// `text` with control, format and line-separator characters written as escapes (`\n`, `\u{1B}`).
+    static func escapingControls(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: isControl) else { return text }
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": escaped += "\\n"
+            case "\r": escaped += "\\r"
+            case "\t": escaped += "\\t"
+            case _ where isControl(scalar):
+                escaped += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            default: escaped.unicodeScalars.append(scalar)
+            }
+        }
+        return escaped
+    }
+
+    private static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        // Zero-width (non-)joiners are format characters that emoji and some scripts need.
+        if scalar == "\u{200C}" || scalar == "\u{200D}" { return false }
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator: return true
+        default: return false
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProcess
 import CustomerKit
 import Foundation
 
@@ -8,8 +9,8 @@ enum PasswordInput {
     /// The password from `--password-stdin` or the terminal; `confirm` asks twice on the terminal.
     static func read(fromStandardInput: Bool, confirm: Bool, prompt: String = "Password: ") throws -> String {
         if fromStandardInput {
-            guard let line = readLine(strippingNewline: true) else { throw PasswordInputError.emptyStandardInput }
-            return line
+            guard let line = firstLine(of: STDIN_FILENO) else { throw PasswordInputError.emptyStandardInput }
+            return try decode(line)
         }
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard tty >= 0 else {
@@ -23,26 +24,47 @@ enum PasswordInput {
         return first
     }
 
+    /// The bytes of a password as a string, refusing what would alter it: a NUL (C cuts the string
+    /// there) or invalid UTF-8 (decoding would substitute U+FFFD, so two byte strings would match).
+    static func decode(_ bytes: [UInt8]) throws -> String {
+        if bytes.contains(0) { throw PasswordInputError.containsNUL }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw PasswordInputError.invalidUTF8 }
+        return text
+    }
+
+    /// The first line read from `fd`, without its newline (`\n` or `\r\n`); nil at end of input.
+    private static func firstLine(of fd: Int32) -> [UInt8]? {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        var sawAny = false
+        while Glibc.read(fd, &byte, 1) == 1 {
+            sawAny = true
+            if byte == UInt8(ascii: "\n") { break }
+            bytes.append(byte)
+        }
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        return sawAny ? bytes : nil
+    }
+
     private static func ask(_ prompt: String, tty: Int32) throws -> String {
         _ = prompt.withCString { Glibc.write(tty, $0, strlen($0)) }
         var saved = termios()
         let isTerminal = tcgetattr(tty, &saved) == 0
         if isTerminal {
+            // Ctrl-C, SIGTERM or a crash while echo is off gives echo back before the process ends.
+            custctl_remember_terminal(tty)
             var silent = saved
             silent.c_lflag &= ~tcflag_t(ECHO)
             tcsetattr(tty, TCSAFLUSH, &silent)
         }
         defer {
-            if isTerminal { tcsetattr(tty, TCSAFLUSH, &saved) }
+            if isTerminal {
+                tcsetattr(tty, TCSAFLUSH, &saved)
+                custctl_forget_terminal()
+            }
             _ = Glibc.write(tty, "\n", 1)
         }
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while Glibc.read(tty, &byte, 1) == 1, byte != UInt8(ascii: "\n") {
-            bytes.append(byte)
-        }
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        return String(decoding: bytes, as: UTF8.self)
+        return try decode(firstLine(of: tty) ?? [])
     }
 }
 
@@ -50,13 +72,23 @@ enum PasswordInput {
 enum PasswordInputError: DomainError, Equatable {
     case emptyStandardInput
     case mismatch
+    case containsNUL
+    case invalidUTF8
 
     var kind: FailureKind { .invalidData }
-    var code: String { self == .mismatch ? "password_mismatch" : "password_missing" }
+    var code: String {
+        switch self {
+        case .emptyStandardInput: return "password_missing"
+        case .mismatch: return "password_mismatch"
+        case .containsNUL, .invalidUTF8: return "invalid_password_bytes"
+        }
+    }
     var description: String {
         switch self {
         case .emptyStandardInput: return "standard input is empty; write the password as its first line"
         case .mismatch: return "the two passwords differ; try again"
+        case .containsNUL: return "the password contains a NUL byte, which cannot be hashed; use another password"
+        case .invalidUTF8: return "the password is not valid UTF-8; check the terminal's or file's encoding"
         }
     }
 }

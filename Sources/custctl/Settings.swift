@@ -6,6 +6,25 @@ import Foundation
 enum Settings {
     static var environment: [String: String] { ProcessInfo.processInfo.environment }
 
+    /// Reads every variable custctl knows, so a bad value stops any command (64), not only the
+    /// commands that happen to use it.
+    static func check() throws {
+        _ = try hasher()
+        _ = try throttle()
+        _ = try busyTimeout(environment)
+        _ = try stripeTimeout()
+    }
+
+    /// `CUSTCTL_BUSY_TIMEOUT` in seconds (0 to a day), or nil when unset.
+    static func busyTimeout(_ environment: [String: String]) throws -> Double? {
+        guard let text = environment["CUSTCTL_BUSY_TIMEOUT"], !text.isEmpty else { return nil }
+        guard let value = Double(text), value >= 0, value <= GlobalOptions.maximumBusyTimeout else {
+            throw ConfigurationError.invalidEnvironment(
+                name: "CUSTCTL_BUSY_TIMEOUT", value: text, expected: "a number of seconds from 0 to 86400")
+        }
+        return value
+    }
+
     /// The bcrypt cost: `CUSTCTL_BCRYPT_COST` (4 to 31), else 12.
     static func hasher() throws -> PasswordHasher {
         guard let text = environment["CUSTCTL_BCRYPT_COST"], !text.isEmpty else { return try PasswordHasher() }
@@ -20,9 +39,10 @@ enum Settings {
     static func throttle() throws -> ThrottlePolicy {
         var policy = ThrottlePolicy()
         if let text = environment["CUSTCTL_LOGIN_MAX_ATTEMPTS"], !text.isEmpty {
-            guard let value = Int(text), value >= 1 else {
+            guard let value = Int(text), (1...ThrottlePolicy.hourlyMaximum).contains(value) else {
                 throw ConfigurationError.invalidEnvironment(
-                    name: "CUSTCTL_LOGIN_MAX_ATTEMPTS", value: text, expected: "a whole number, 1 or more")
+                    name: "CUSTCTL_LOGIN_MAX_ATTEMPTS", value: text,
+                    expected: "a whole number from 1 to \(ThrottlePolicy.hourlyMaximum)")
             }
             policy.maxAttempts = value
         }
@@ -45,16 +65,18 @@ enum Settings {
         case .stripe:
             let base =
                 environment["CUSTCTL_STRIPE_API_BASE"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://api.stripe.com"
-            var timeout: TimeInterval = 15
-            if let text = environment["CUSTCTL_STRIPE_TIMEOUT"], !text.isEmpty {
-                guard let value = Double(text), value > 0 else {
-                    throw ConfigurationError.invalidEnvironment(
-                        name: "CUSTCTL_STRIPE_TIMEOUT", value: text, expected: "seconds, more than 0")
-                }
-                timeout = value
-            }
-            return try StripeBilling(apiKey: environment["STRIPE_API_KEY"], baseURL: base, timeout: timeout)
+            return try StripeBilling(apiKey: environment["STRIPE_API_KEY"], baseURL: base, timeout: stripeTimeout())
         }
+    }
+
+    /// `CUSTCTL_STRIPE_TIMEOUT` in seconds (more than 0, at most 10 minutes), else 15.
+    static func stripeTimeout() throws -> TimeInterval {
+        guard let text = environment["CUSTCTL_STRIPE_TIMEOUT"], !text.isEmpty else { return 15 }
+        guard let value = Double(text), value > 0, value <= 600 else {
+            throw ConfigurationError.invalidEnvironment(
+                name: "CUSTCTL_STRIPE_TIMEOUT", value: text, expected: "seconds, more than 0 and at most 600")
+        }
+        return value
     }
 
 }
@@ -69,10 +91,19 @@ struct ActorOption: ParsableArguments {
     @Option(name: .customLong("actor"), help: "Who is acting, for the audit log (default: the OS user).")
     var name: String?
 
-    /// The acting user for the audit log: `--actor`, else the OS user.
+    /// The acting user for the audit log: the OS user (effective uid), labelled `--actor` when given.
     var resolved: Actor {
-        if let name, !name.trimmingCharacters(in: .whitespaces).isEmpty { return Actor(name) }
-        if let entry = getpwuid(getuid()), let user = entry.pointee.pw_name { return Actor(String(cString: user)) }
-        return Actor("uid:\(getuid())")
+        get throws {
+            let osUser = Self.operatingSystemUser
+            guard let name else { return Actor(osUser) }
+            return try Actor.labelled(name, osUser: osUser)
+        }
+    }
+
+    /// The effective user's name, else `uid:N`.
+    private static var operatingSystemUser: String {
+        let uid = geteuid()
+        if let entry = getpwuid(uid), let user = entry.pointee.pw_name { return String(cString: user) }
+        return "uid:\(uid)"
     }
 }

@@ -117,7 +117,7 @@ import Testing
 
     @Test func givenAProductionDatabase_whenTheCostIsBelow10_thenRegisterAndLoginRefuse() throws {
         let (store, auth) = try makeAuthenticator(clock: clock)
-        _ = try store.migrate(mark: .production)
+        _ = try store.migrate(mark: .production, actor: tester)
         #expect(throws: PasswordHashError.costTooLowForProduction(4)) { try register(auth) }
         #expect(throws: PasswordHashError.costTooLowForProduction(4)) {
             try auth.login(email: "a@example.com", password: "x")

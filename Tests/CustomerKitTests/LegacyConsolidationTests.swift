@@ -41,9 +41,9 @@ import Testing
         let before = try record(store)
 
         // A dry run reports the same and changes nothing.
-        let dry = try store.migrate(dryRun: true)
+        let dry = try store.migrate(dryRun: true, actor: tester)
         #expect(try record(store) == before)
-        let run = try store.migrate()
+        let run = try store.migrate(actor: tester)
         let report = try #require(run.consolidation)
         #expect(report.counts.map(\.1) == (try #require(dry.consolidation)).counts.map(\.1))
         #expect(run.backupPath != nil && run.environment == .production)
@@ -113,7 +113,7 @@ import Testing
 
         // Rule 9: rollback gives the legacy tables back exactly, but for plaintext keys.
         #expect(throws: StoreError.productionRefused(operation: "roll back migrations")) { try store.rollback(.all) }
-        _ = try store.migrate(mark: .staging)
+        _ = try store.migrate(mark: .staging, actor: tester)
         let rollback = try store.rollback(.all, backup: false)
         let restored = try #require(rollback.legacy)
         #expect(

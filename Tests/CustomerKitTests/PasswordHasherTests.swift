@@ -76,4 +76,29 @@ import Testing
         #expect(!PasswordHasher.constantTimeEqual("abc", "abcd"))
         #expect(!PasswordHasher.constantTimeEqual("", "a"))
     }
+    /// SPEC 5.6: every failed login costs one bcrypt at the configured cost, whatever the reason.
+    @Test(arguments: [
+        ("unknown email or no password", nil as String?),
+        ("hash of cost 4", "$2b$04$" + String(repeating: "a", count: 53)),
+        ("legacy $2a$ hash of cost 10", "$2a$10$" + String(repeating: "b", count: 53)),
+        ("not bcrypt", "pbkdf2_sha256$260000$salt$hash"),
+        ("failure token", "*0"),
+        ("hash of the configured cost", "$2b$12$" + String(repeating: "c", count: 53)),
+    ])
+    func givenAnyStoredHash_whenPlanningALogin_thenTheWorkIsOneBcryptAtTheConfiguredCost(
+        reason: String, stored: String?
+    ) throws {
+        let hasher = try PasswordHasher(cost: 12)
+        let plan = hasher.workPlan(for: stored)
+        #expect(plan.map(\.rounds).reduce(0, +) == 1 << 12, "\(reason): \(plan)")
+    }
+
+    @Test func givenAHashOfALowerCost_whenVerifying_thenItStillMatchesAfterThePadding() throws {
+        let weak = try PasswordHasher(cost: 4).hash(strongPassword)
+        let hasher = try PasswordHasher(cost: 6)
+        #expect(hasher.workPlan(for: weak) == [.stored(cost: 4), .dummy(cost: 4), .dummy(cost: 5)])
+        #expect(try hasher.verifyWithEqualWork(strongPassword, against: weak))
+        #expect(try !hasher.verifyWithEqualWork("Wrong-Password-9", against: weak))
+        #expect(try !hasher.verifyWithEqualWork(strongPassword, against: nil))
+    }
 }

@@ -89,7 +89,7 @@ import Testing
 
     @Test func givenProduction_thenSeedCleanAndResetAreRefused() throws {
         let (store, seeder) = try makeSeeder()
-        _ = try store.migrate(mark: .production)
+        _ = try store.migrate(mark: .production, actor: tester)
         #expect(throws: StoreError.productionRefused(operation: "seed")) { try seeder.seed(plan: .default) }
         #expect(throws: StoreError.self) { try seeder.clean() }
         #expect(throws: StoreError.self) { try seeder.reset() }

@@ -26,7 +26,7 @@ import Testing
         #expect(throws: StoreError.migrationsPending(Migrations.all.suffix(2).map(\.name))) {
             try store.ensureCurrentSchema()
         }
-        let run = try store.migrate(mark: .test)
+        let run = try store.migrate(mark: .test, actor: tester)
         #expect(run.applied == Migrations.all.suffix(2).map(\.name))
         #expect(run.environment == .test)
         #expect(try store.migrationStatus().pending.isEmpty)
@@ -48,7 +48,7 @@ import Testing
 
     @Test func givenProduction_whenRollingBack_thenRefused() throws {
         let store = try Store.inMemory()
-        _ = try store.migrate(mark: .production)
+        _ = try store.migrate(mark: .production, actor: tester)
         #expect(throws: StoreError.productionRefused(operation: "roll back migrations")) {
             try store.rollback(.steps(1))
         }
@@ -87,7 +87,7 @@ import Testing
         let previous = umask(0o022)
         defer { umask(previous) }
         let store = try Store.open(path: path)
-        _ = try store.migrate(mark: .test)
+        _ = try store.migrate(mark: .test, actor: tester)
         for file in [path, path + "-wal", path + "-shm", path + "-lock"] {
             let attributes = try FileManager.default.attributesOfItem(atPath: file)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(file)")
@@ -105,6 +105,28 @@ import Testing
         #expect(Timestamp.parse("2027-01-31") == Date(timeIntervalSince1970: 1_801_353_600))
         #expect(Timestamp.parse("2027-01-31T01:00:00+01:00") == Date(timeIntervalSince1970: 1_801_353_600))
         #expect(Timestamp.parse("tomorrow") == nil)
+    }
+
+    /// SPEC 5.10: times are validated as calendar dates, never rolled over, and compared as instants.
+    @Test(arguments: [
+        "2030-02-30", "2030-02-29", "2030-13-01", "2030-00-10", "2030-04-31", "2030-01-01T24:00:01Z",
+        "2030-01-01T23:60:00Z", "2030-01-01T23:59:60Z", "10000-01-01", "2030-1-01", "2030-01-01T10:00:00",
+        "2030-01-01T10:00:00+25:00", "2030-01-01T10:00:00.Z", "2030-01-01Z", "0000-01-01",
+    ])
+    func givenAnImpossibleTime_whenParsed_thenNil(text: String) {
+        #expect(Timestamp.parse(text) == nil)
+    }
+
+    @Test func givenValidTimes_whenParsed_thenTheInstant() {
+        #expect(Timestamp.parse("2028-02-29") == Date(timeIntervalSince1970: 1_835_395_200))
+        #expect(Timestamp.parse("2000-02-29T12:00:00Z") == Date(timeIntervalSince1970: 951_825_600))
+        #expect(Timestamp.parse("2027-01-31 00:00:00.5Z") == Date(timeIntervalSince1970: 1_801_353_600.5))
+        #expect(Timestamp.parse("2027-01-30T19:00:00-05:00") == Date(timeIntervalSince1970: 1_801_353_600))
+        #expect(Timestamp.parse("9999-12-31T23:59:59Z") == Date(timeIntervalSince1970: 253_402_300_799))
+        for millis in stride(from: 0, to: 1000, by: 7) {
+            let date = Date(timeIntervalSince1970: 1_800_000_000 + Double(millis) / 1000)
+            #expect(Timestamp.parse(Timestamp.string(from: date)).map(Timestamp.string(from:)) == Timestamp.string(from: date))
+        }
     }
 
     @Test func givenAwkwardStrings_whenSerialised_thenValidJSON() throws {

@@ -57,15 +57,12 @@ public struct Authenticator: Sendable {
     /// bcrypt at the current cost); over the throttle limit no password is evaluated at all.
     public func login(email text: String, password: String) throws -> Customer {
         let email = try EmailAddress(text)
-        try hasher.check(for: store.environment())
+        let environment = try store.environment()
+        try hasher.check(for: environment)
+        try throttle.check(for: environment)
         let (attemptId, account) = try store.beginLogin(email, policy: throttle)
-        let verified: Bool
-        if let stored = account?.passwordHash {
-            verified = hasher.verify(password, against: stored)
-        } else {
-            _ = hasher.verify(password, against: try hasher.makeDummyHash())
-            verified = false
-        }
+        // The same bcrypt work for every outcome, so the time does not tell which accounts exist.
+        let verified = try hasher.verifyWithEqualWork(password, against: account?.passwordHash)
         // A password bcrypt would truncate was never set: refuse it instead of matching a prefix.
         let fits = PasswordPolicy.normalize(password).utf8.count <= PasswordPolicy.maximumBytes
         guard verified, fits, let account, account.active else {

@@ -11,9 +11,24 @@ public struct ThrottlePolicy: Sendable, Equatable {
 
     /// One hour: the long window.
     public static let hour: TimeInterval = 3600
+    /// The SPEC's failed attempts in any hour; the short-window limit cannot exceed it.
+    public static let hourlyMaximum = 100
+    /// The SPEC's limits, which a production database allows the environment only to tighten.
+    public static let standard = ThrottlePolicy()
+
+    /// Throws when these limits are looser than the SPEC's on a database in `environment` (SPEC 5.11):
+    /// on production the environment can make throttling stricter, never looser.
+    public func check(for environment: DatabaseEnvironment) throws {
+        guard environment == .production else { return }
+        if maxAttempts > Self.standard.maxAttempts || window < Self.standard.window
+            || hourlyMaxAttempts > Self.standard.hourlyMaxAttempts
+        {
+            throw ThrottleConfigurationError.looserThanProduction(maxAttempts: maxAttempts, window: window)
+        }
+    }
 
     /// The SPEC defaults: 5 per 60 seconds and 100 per hour.
-    public init(maxAttempts: Int = 5, window: TimeInterval = 60, hourlyMaxAttempts: Int = 100) {
+    public init(maxAttempts: Int = 5, window: TimeInterval = 60, hourlyMaxAttempts: Int = hourlyMaximum) {
         self.maxAttempts = maxAttempts
         self.window = window
         self.hourlyMaxAttempts = hourlyMaxAttempts
@@ -36,6 +51,24 @@ public struct ThrottlePolicy: Sendable, Equatable {
         guard inside.count >= limit else { return nil }
         // The (count - limit + 1) oldest must leave the window; the last of them leaves at +span.
         return inside[inside.count - limit].addingTimeInterval(span).timeIntervalSince(now)
+    }
+}
+
+/// Throttle limits a database refuses.
+public enum ThrottleConfigurationError: DomainError, Equatable {
+    /// The environment asked for looser limits than the SPEC's on a production database.
+    case looserThanProduction(maxAttempts: Int, window: TimeInterval)
+
+    public var kind: FailureKind { .configuration }
+    public var code: String { "throttle_too_loose" }
+    public var description: String {
+        switch self {
+        case let .looserThanProduction(attempts, window):
+            return "login throttling of \(attempts) attempts per \(Int(window)) s is looser than a production "
+                + "database allows (at most \(ThrottlePolicy.standard.maxAttempts) per "
+                + "\(Int(ThrottlePolicy.standard.window)) s); unset CUSTCTL_LOGIN_MAX_ATTEMPTS and "
+                + "CUSTCTL_LOGIN_WINDOW_SECONDS or make them stricter"
+        }
     }
 }
 

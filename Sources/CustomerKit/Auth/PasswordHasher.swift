@@ -82,6 +82,44 @@ public struct PasswordHasher: Sendable {
         return Self.constantTimeEqual(computed, storedHash)
     }
 
+    /// Verifies `password` against `storedHash` (nil when there is no account or no password) with the
+    /// work of exactly one bcrypt at this hasher's cost, whatever the reason it fails (SPEC 5.6): a
+    /// missing or non-bcrypt hash is checked against a dummy at this cost, and a hash of a lower cost c
+    /// is padded with dummies at costs c, c+1, ..., cost-1, which add up to 2^cost - 2^c rounds.
+    public func verifyWithEqualWork(_ password: String, against storedHash: String?) throws -> Bool {
+        var matched = false
+        for step in workPlan(for: storedHash) {
+            switch step {
+            case .stored: if let storedHash { matched = verify(password, against: storedHash) }
+            case .dummy(let cost): _ = verify(password, against: try Self.makeDummyHash(cost: cost))
+            }
+        }
+        return matched
+    }
+
+    /// One bcrypt of a login: against the stored hash, or against a dummy of a cost.
+    enum WorkStep: Equatable {
+        case stored(cost: Int)
+        case dummy(cost: Int)
+
+        /// bcrypt's rounds for this step: 2^cost.
+        var rounds: Int {
+            switch self {
+            case .stored(let cost), .dummy(let cost): return 1 << cost
+            }
+        }
+    }
+
+    /// The bcrypt runs a login does for `storedHash`; their rounds add up to at least 2^cost (exactly,
+    /// unless the stored hash has a higher cost than this hasher's, which is then the work of every login
+    /// of that account).
+    func workPlan(for storedHash: String?) -> [WorkStep] {
+        guard let storedHash, Self.isBcrypt(storedHash), let stored = Self.cost(of: storedHash) else {
+            return [.dummy(cost: cost)]
+        }
+        return [.stored(cost: stored)] + (stored < cost ? (stored..<cost).map { .dummy(cost: $0) } : [])
+    }
+
     /// True when `storedHash` is weaker than what this hasher would write (another variant or a
     /// lower cost), so a successful login should replace it.
     public func needsRehash(_ storedHash: String) -> Bool {
@@ -92,7 +130,11 @@ public struct PasswordHasher: Sendable {
     /// A well-formed hash at this cost that matches no password: verifying against it costs what a
     /// real verification costs, so unknown emails take as long as known ones.
     public func makeDummyHash() throws -> String {
-        try Self.makeSetting(cost: cost) + "O5bUq2CmIbq1Rt4JvBdEdz0kyEkJrvB"
+        try Self.makeDummyHash(cost: cost)
+    }
+
+    private static func makeDummyHash(cost: Int) throws -> String {
+        try makeSetting(cost: cost) + "O5bUq2CmIbq1Rt4JvBdEdz0kyEkJrvB"
     }
 
     /// The cost written in a bcrypt hash, if any.
@@ -123,6 +165,8 @@ public struct PasswordHasher: Sendable {
 
     /// `crypt_rn` with its ~32 KB `crypt_data` on the heap; nil on any failure (never a failure token).
     private static func crypt(_ phrase: String, setting: String) -> String? {
+        // C would end the phrase at a NUL, so "abc\0x" would match "abc": such a phrase never hashes.
+        if phrase.utf8.contains(0) { return nil }
         let size = MemoryLayout<crypt_data>.size
         let data = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: MemoryLayout<crypt_data>.alignment)
         data.initializeMemory(as: UInt8.self, repeating: 0, count: size)

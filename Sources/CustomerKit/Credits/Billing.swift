@@ -59,8 +59,16 @@ extension CreditLedger {
             if let earlier = try tx.entry(idempotencyKey: Self.periodKey(periodEnd)) {
                 return BillingChange(customer: tx.customer, changed: false, granted: earlier)
             }
+            let current = billing.periodEnd.flatMap(Timestamp.parse)
+            if let current, abs(periodEnd.timeIntervalSince(current)) < pricing.proPeriod {
+                // Two spellings of one period (59 s apart) must not pay it twice (SPEC 5.10).
+                throw CreditsError.invalidTime(
+                    Timestamp.string(from: periodEnd),
+                    reason: "less than a period from the paid period ending \(Timestamp.string(from: current)); "
+                        + "give that period's exact end to replay it, or the next period's end")
+            }
             if billing.status != .canceled { billing.status = .active }
-            if let current = billing.periodEnd.flatMap(Timestamp.parse), current >= periodEnd {
+            if let current, current >= periodEnd {
                 // An older period paid late: keep the later end.
             } else {
                 billing.periodEnd = Timestamp.string(from: periodEnd)

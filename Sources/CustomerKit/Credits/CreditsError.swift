@@ -2,6 +2,8 @@
 public enum CreditsError: DomainError, Equatable {
     /// An amount that is not a whole number in range.
     case invalidAmount(String)
+    /// The change would take the balance past what a 64-bit integer holds.
+    case balanceOutOfRange(String)
     /// A time that is not ISO 8601, or not in the future where it must be.
     case invalidTime(String, reason: String)
     /// Not enough credits and no payment method to charge.
@@ -19,7 +21,7 @@ public enum CreditsError: DomainError, Equatable {
 
     public var kind: FailureKind {
         switch self {
-        case .invalidAmount, .invalidTime, .consentRequired: return .invalidData
+        case .invalidAmount, .balanceOutOfRange, .invalidTime, .consentRequired: return .invalidData
         case .insufficientCredits, .customerInactive, .paymentMethodRequired, .notSubscribed: return .refused
         case .idempotencyConflict: return .conflict
         }
@@ -28,6 +30,7 @@ public enum CreditsError: DomainError, Equatable {
     public var code: String {
         switch self {
         case .invalidAmount: return "invalid_amount"
+        case .balanceOutOfRange: return "balance_out_of_range"
         case .invalidTime: return "invalid_time"
         case .insufficientCredits: return "insufficient_credits"
         case .customerInactive: return "customer_inactive"
@@ -42,6 +45,9 @@ public enum CreditsError: DomainError, Equatable {
         switch self {
         case .invalidAmount(let text):
             return "invalid amount '\(text)': use a whole number from 1 to \(CreditLedger.maximumAmount)"
+        case .balanceOutOfRange(let email):
+            return "the balance of \(email) would pass the largest number the ledger holds; "
+                + "check the ledger with 'custctl doctor'"
         case let .invalidTime(text, reason):
             return "invalid time '\(text)': \(reason)"
         case let .insufficientCredits(balance, needed):

@@ -54,7 +54,9 @@ public enum BatchError: DomainError, Equatable {
     }
 }
 
-/// Reads provisioning records from JSON Lines or CSV; each record keeps its (first) line number.
+/// Reads provisioning records from JSON Lines or CSV; each record keeps its (first) line number. An
+/// error names the line and the problem, never the line's content: the file may not be what the
+/// operator thought (`/etc/shadow` named by mistake must not reach a terminal or a CI log).
 public enum BatchReader {
     /// The record fields, named like the command's options.
     static let fields: Set<String> = ["email", "name", "company", "source", "forge", "idempotency_key"]
@@ -98,6 +100,9 @@ public enum BatchReader {
     }
 
     private static func record(fromJSON data: Data, line: Int) -> Result<ProvisionRequest, BatchError> {
+        guard String(validating: data, as: UTF8.self) != nil else {
+            return .failure(.malformed(line: line, reason: "not valid UTF-8"))
+        }
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
@@ -107,11 +112,15 @@ public enum BatchReader {
         } catch {
             return .failure(.malformed(line: line, reason: "not valid JSON"))
         }
+        // JSONSerialization keeps the last of two equal keys; which email was meant is unknowable.
+        if let duplicate = JSONObjectKeys.firstDuplicate(in: data) {
+            return .failure(.malformed(line: line, reason: "\(describe(field: duplicate)) appears twice"))
+        }
         var strings: [String: String] = [:]
         var forges: [String] = []
         for (key, value) in object {
             guard fields.contains(key) else {
-                return .failure(.malformed(line: line, reason: "unknown field '\(key)'"))
+                return .failure(.malformed(line: line, reason: "an unknown field; the fields are \(fieldList)"))
             }
             if value is NSNull { continue }
             if key == "forge" {
@@ -130,6 +139,15 @@ public enum BatchReader {
             }
         }
         return request(strings, forges: forges, line: line)
+    }
+
+    /// The known field names, for error messages.
+    private static let fieldList = ["email", "name", "company", "source", "forge", "idempotency_key"].joined(
+        separator: ", ")
+
+    /// A field named in an error: by name when it is one of ours, else without its (file's) text.
+    private static func describe(field name: String) -> String {
+        fields.contains(name) ? "the field '\(name)'" : "a field"
     }
 
     private static func request(_ strings: [String: String], forges: [String], line: Int) -> Result<
@@ -162,7 +180,12 @@ public enum BatchReader {
         var bytes = Array(data)
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
         func endField() {
-            current.append(String(decoding: field, as: UTF8.self))
+            if let text = String(validating: field, as: UTF8.self) {
+                current.append(text)
+            } else {
+                current.append("")
+                rowError = rowError ?? "not valid UTF-8"
+            }
             field.removeAll(keepingCapacity: true)
             afterQuote = false
         }
@@ -214,8 +237,13 @@ public enum BatchReader {
         guard let names = header.fields?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             return [(header.line, .failure(.malformed(line: header.line, reason: header.error ?? "bad header")))]
         }
-        if let unknown = names.first(where: { !fields.contains($0) }) {
-            return [(header.line, .failure(.malformed(line: header.line, reason: "unknown column '\(unknown)'")))]
+        if let unknown = names.firstIndex(where: { !fields.contains($0) }) {
+            let reason = "column \(unknown + 1) of the header is not a field; the fields are \(fieldList)"
+            return [(header.line, .failure(.malformed(line: header.line, reason: reason)))]
+        }
+        if let duplicate = names.enumerated().first(where: { names[..<$0.offset].contains($0.element) }) {
+            let reason = "\(describe(field: duplicate.element)) appears twice in the header"
+            return [(header.line, .failure(.malformed(line: header.line, reason: reason)))]
         }
         return rows.dropFirst().map { row in
             guard let values = row.fields else {
@@ -233,5 +261,45 @@ public enum BatchReader {
             let forges = (strings["forge"] ?? "").split(whereSeparator: { $0 == ";" || $0 == " " }).map(String.init)
             return (row.line, request(strings, forges: forges, line: row.line))
         }
+    }
+}
+
+/// The keys of a JSON object's top level, read from its text: JSONSerialization hides duplicates.
+enum JSONObjectKeys {
+    /// The first top-level key that appears twice (compared after decoding escapes), if any. Expects
+    /// text that already parsed as a JSON object.
+    static func firstDuplicate(in data: Data) -> String? {
+        let bytes = Array(data)
+        var seen = Set<String>()
+        var index = 0
+        var depth = 0
+        var expectingKey = false
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                let start = index
+                index += 1
+                while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                if depth == 1 && expectingKey {
+                    let token = Data(bytes[start...min(index, bytes.count - 1)])
+                    let key = (try? JSONSerialization.jsonObject(with: token, options: .fragmentsAllowed)) as? String
+                    if let key, !seen.insert(key).inserted { return key }
+                    expectingKey = false
+                }
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                expectingKey = depth == 1
+            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+            case UInt8(ascii: ","):
+                expectingKey = depth == 1
+            default:
+                break
+            }
+            index += 1
+        }
+        return nil
     }
 }

@@ -223,5 +223,12 @@ enum Migrations {
         // On a legacy database `migrate` runs the consolidation (Store+Legacy.swift) in the same
         // transaction as the migrations above; on any other database there is nothing to do.
         Migration(name: "009_consolidate_legacy", up: [], down: []),
+        // Who acted is the operating-system user (from the effective uid); `actor` stays the label
+        // (`--actor`, else the same user). Older entries have NULL: their OS user was never recorded.
+        Migration(
+            name: "010_add_audit_os_user",
+            up: ["ALTER TABLE audit_log ADD COLUMN os_user TEXT"],
+            down: ["ALTER TABLE audit_log DROP COLUMN os_user"]
+        ),
     ]
 }

@@ -203,10 +203,12 @@ extension Store {
     ) throws {
         try db.execute(
             sql: """
-                INSERT INTO audit_log (actor, action, customer_id, subject, details, created_at)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO audit_log (actor, os_user, action, customer_id, subject, details, created_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [actor.name, action, customerId, subject, JSONValue.object(details).serialized, stamp])
+            arguments: [
+                actor.name, actor.osUser, action, customerId, subject, JSONValue.object(details).serialized, stamp,
+            ])
     }
 
     static func fetchCustomer(_ db: Database, _ reference: CustomerReference) throws -> Customer {

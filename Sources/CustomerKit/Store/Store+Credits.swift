@@ -73,7 +73,9 @@ final class LedgerTransaction {
     /// Appends an entry with balance_after = previous + amount; grants also open a lot.
     @discardableResult
     func append(_ new: NewLedgerEntry) throws -> LedgerEntry {
-        let balanceAfter = try recordedBalance() + new.amount
+        // A tampered balance near Int64.max must not trap the process (SPEC 5.8).
+        let (balanceAfter, overflow) = try recordedBalance().addingReportingOverflow(new.amount)
+        if overflow { throw CreditsError.balanceOutOfRange(customer.email) }
         let expiresAt = new.expiresAt.map(Timestamp.string(from:))
         let metadata = JSONValue.object(new.metadata).serialized
         try db.cachedStatement(

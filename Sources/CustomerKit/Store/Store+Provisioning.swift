@@ -124,11 +124,11 @@ extension Store {
             ? try CreditLedger.appendGrant(ledger, amount: trialCredits, source: "trial_signup").balanceAfter : 0
         try db.cachedStatement(
             sql: """
-                INSERT INTO audit_log (actor, action, customer_id, subject, details, created_at)
-                VALUES (?, 'customer.provision', ?, ?, ?, ?)
+                INSERT INTO audit_log (actor, os_user, action, customer_id, subject, details, created_at)
+                VALUES (?, ?, 'customer.provision', ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            actor.name, customerId, new.email.normalized,
+            actor.name, actor.osUser, customerId, new.email.normalized,
             JSONValue.object([
                 ("source", .string(new.source)), ("forges", .int(Int64(item.forges.count))),
                 ("trial_credits", .int(trialCredits)),

@@ -30,6 +30,8 @@ public struct MigrationStatus: Sendable, Equatable {
     public let unknown: [String]
     /// The environment mark; nil before custctl's bookkeeping exists.
     public let environment: DatabaseEnvironment?
+    /// The tables of another application, sorted, when the layout is `.foreign`; else empty.
+    public var foreignTables: [String] = []
 }
 
 /// What `migrate` did (or, on a dry run, would do).
@@ -153,7 +155,8 @@ extension Store {
             applied: applied,
             pending: Migrations.all.map(\.name).filter { !appliedSet.contains($0) },
             unknown: applied.filter { !known.contains($0) },
-            environment: environment)
+            environment: environment,
+            foreignTables: layout == .foreign ? tables.sorted() : [])
     }
 
     /// Lets an ordinary command go ahead only on a current schema; a new database gets its schema
@@ -172,7 +175,8 @@ extension Store {
         }
         switch status.layout {
         case .legacy: throw StoreError.legacyLayout
-        case .empty, .foreign: throw StoreError.migrationsPending(Migrations.all.map(\.name))
+        case .foreign: throw StoreError.foreignDatabase(tables: status.foreignTables)
+        case .empty: throw StoreError.migrationsPending(Migrations.all.map(\.name))
         case .custctl: break
         }
         if !status.unknown.isEmpty { throw StoreError.newerSchema(status.unknown) }
@@ -197,13 +201,15 @@ extension Store {
 
     /// Applies every pending migration, each in its own transaction, after a backup of a database
     /// that holds data; `progress` hears what happened, step by step. A legacy database is
-    /// consolidated instead, in one transaction.
+    /// consolidated instead, in one transaction. A change of the environment mark is audited as
+    /// `actor`'s; it writes no backup. Another application's database is refused.
     public func migrate(
-        dryRun: Bool = false, backup: Bool = true, mark: DatabaseEnvironment? = nil,
+        dryRun: Bool = false, backup: Bool = true, mark: DatabaseEnvironment? = nil, actor: Actor,
         progress: (String) -> Void = { _ in }
     ) throws -> MigrationRun {
         try withSchemaLock {
             let status = try migrationStatus()
+            if status.layout == .foreign { throw StoreError.foreignDatabase(tables: status.foreignTables) }
             if status.layout == .legacy {
                 let backupPath = backup && !dryRun ? try backupIfHoldsData() : nil
                 if !dryRun { try enableWAL() }
@@ -221,7 +227,7 @@ extension Store {
                     applied: pending.map(\.name), backupPath: nil,
                     environment: mark ?? status.environment, dryRun: dryRun)
             }
-            let backupPath = backup ? try backupIfHoldsData() : nil
+            let backupPath = backup && !pending.isEmpty ? try backupIfHoldsData() : nil
             try enableWAL()
             try write { db in
                 for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
@@ -230,11 +236,17 @@ extension Store {
                 try write { db in try Store.apply(migration, in: db, at: now) }
                 progress("applied " + migration.name)
             }
-            if let mark {
+            if let mark, mark != status.environment {
+                let stamp = Timestamp.string(from: now)
                 try write { db in
                     try db.execute(
                         sql: "UPDATE custctl_settings SET value = ? WHERE key = 'environment'",
                         arguments: [mark.rawValue])
+                    try Store.audit(
+                        db, actor: actor, action: "environment.mark", customerId: nil, subject: nil,
+                        details: [
+                            ("from", .optional(status.environment?.rawValue)), ("to", .string(mark.rawValue)),
+                        ], at: stamp)
                 }
             }
             return MigrationRun(

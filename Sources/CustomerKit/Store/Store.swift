@@ -33,16 +33,22 @@ public final class Store: Sendable {
     var now: Date { options.clock.now }
 
     /// Opens the database for an ordinary command: a missing file is created (mode 0600) and
-    /// migrated; a database with pending, newer or legacy schema is refused.
-    public static func open(path: String, options: StoreOptions = StoreOptions()) throws -> Store {
-        let store = try openFile(path: path, options: options)
+    /// migrated, or with `creating: false` (commands that only read) refused as `notFound`, so a
+    /// mistyped path never looks like an empty database. A database with pending, newer or legacy
+    /// schema is refused.
+    public static func open(path: String, options: StoreOptions = StoreOptions(), creating: Bool = true) throws
+        -> Store
+    {
+        let store = try openFile(path: path, options: options, creating: creating)
         try store.ensureCurrentSchema()
         return store
     }
 
-    /// Opens the database as it is, for `migrate`: no schema checks.
-    public static func openForMaintenance(path: String, options: StoreOptions = StoreOptions()) throws -> Store {
-        try openFile(path: path, options: options)
+    /// Opens the database as it is, for `migrate` and `doctor`: no schema checks.
+    public static func openForMaintenance(
+        path: String, options: StoreOptions = StoreOptions(), creating: Bool = true
+    ) throws -> Store {
+        try openFile(path: path, options: options, creating: creating)
     }
 
     /// A fresh, fully migrated in-memory database (unit tests).
@@ -53,7 +59,8 @@ public final class Store: Sendable {
         return store
     }
 
-    private static func openFile(path: String, options: StoreOptions) throws -> Store {
+    private static func openFile(path: String, options: StoreOptions, creating: Bool) throws -> Store {
+        if !creating, access(path, F_OK) != 0 { throw StoreError.notFound(path: path) }
         try DatabaseFile.prepare(path)
         return try mapErrors(path: path, busyTimeout: options.busyTimeout) {
             let queue = try DatabaseQueue(path: path, configuration: makeConfiguration(options))

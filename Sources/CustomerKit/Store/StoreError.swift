@@ -2,6 +2,8 @@ import Foundation
 
 /// Failures of the database itself, before any business rule is involved.
 public enum StoreError: DomainError, Equatable {
+    /// A command that only reads was pointed at a file that does not exist.
+    case notFound(path: String)
     /// The file cannot be opened or used (not SQLite, corrupt, I/O error, permissions).
     case unusable(path: String, reason: String)
     /// The database stayed locked by another process past the busy timeout.
@@ -12,6 +14,8 @@ public enum StoreError: DomainError, Equatable {
     case newerSchema([String])
     /// The database still has the pre-consolidation (legacy) layout.
     case legacyLayout
+    /// The file holds another application's tables and none of custctl's.
+    case foreignDatabase(tables: [String])
     /// A destructive operation was asked of a database marked production.
     case productionRefused(operation: String)
     /// SQLite reported something unexpected.
@@ -19,20 +23,24 @@ public enum StoreError: DomainError, Equatable {
 
     public var kind: FailureKind {
         switch self {
+        case .notFound: return .inputUnreadable
         case .unusable: return .databaseUnusable
         case .busy: return .tryLater
-        case .migrationsPending, .newerSchema, .legacyLayout, .productionRefused: return .configuration
+        case .migrationsPending, .newerSchema, .legacyLayout, .foreignDatabase, .productionRefused:
+            return .configuration
         case .sqlite: return .other
         }
     }
 
     public var code: String {
         switch self {
+        case .notFound: return "database_not_found"
         case .unusable: return "database_unusable"
         case .busy: return "database_busy"
         case .migrationsPending: return "migrations_pending"
         case .newerSchema: return "database_newer"
         case .legacyLayout: return "legacy_layout"
+        case .foreignDatabase: return "foreign_database"
         case .productionRefused: return "production_database"
         case .sqlite: return "database_error"
         }
@@ -40,6 +48,9 @@ public enum StoreError: DomainError, Equatable {
 
     public var description: String {
         switch self {
+        case let .notFound(path):
+            return "no database at \(path); check --database or CUSTCTL_DATABASE "
+                + "(commands that change data, and 'custctl migrate', create a new one)"
         case let .unusable(path, reason):
             return "cannot use database \(path): \(reason)"
         case let .busy(seconds):
@@ -54,6 +65,10 @@ public enum StoreError: DomainError, Equatable {
         case .legacyLayout:
             return "database has the legacy (pre-consolidation) layout; run 'custctl migrate' to consolidate it "
                 + "(a backup is written first)"
+        case let .foreignDatabase(tables):
+            let shown = tables.prefix(5).joined(separator: ", ") + (tables.count > 5 ? ", ..." : "")
+            return "database holds another application's tables (\(shown)) and no custctl tables; "
+                + "refusing to add custctl's schema to it: give custctl a file of its own with --database"
         case let .productionRefused(operation):
             return "refusing to \(operation) on a database marked production; "
                 + "mark it otherwise with 'custctl migrate --mark staging' if you really mean it"
@@ -66,6 +81,8 @@ public enum StoreError: DomainError, Equatable {
         switch self {
         case let .migrationsPending(names), let .newerSchema(names):
             return [("migrations", .array(names.map(JSONValue.string)))]
+        case let .foreignDatabase(tables):
+            return [("tables", .array(tables.map(JSONValue.string)))]
         default:
             return []
         }

@@ -16,17 +16,105 @@ public enum Timestamp {
     }
 
     /// Parses ISO 8601 as operators type it: a date (`2027-01-31`, midnight UTC) or a date and
-    /// time with `Z` or an offset, with or without fractional seconds.
+    /// time (`T` or a space between) with `Z` or an offset, with or without fractional seconds. Strict:
+    /// every field is checked against the calendar (`2030-02-30` and `24:00:01` are nil, never rolled
+    /// over), and the year has four digits, so every stored instant keeps the fixed-width form above.
     public static func parse(_ text: String) -> Date? {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let withTime = ISO8601DateFormatter()
-        withTime.formatOptions = [.withInternetDateTime]
-        if let date = withTime.date(from: trimmed) { return date }
-        withTime.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = withTime.date(from: trimmed) { return date }
-        let dateOnly = ISO8601DateFormatter()
-        dateOnly.formatOptions = [.withFullDate]
-        return dateOnly.date(from: trimmed)
+        var scanner = DigitScanner(text.trimmingCharacters(in: .whitespaces))
+        guard let year = scanner.number(digits: 4), year >= 1, scanner.take("-"),
+            let month = scanner.number(digits: 2), (1...12).contains(month), scanner.take("-"),
+            let day = scanner.number(digits: 2), (1...daysIn(month: month, year: year)).contains(day)
+        else { return nil }
+        var seconds = Double(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
+        if scanner.atEnd { return Date(timeIntervalSince1970: seconds) }
+        guard scanner.take("T") || scanner.take("t") || scanner.take(" "),
+            let hour = scanner.number(digits: 2), hour <= 23, scanner.take(":"),
+            let minute = scanner.number(digits: 2), minute <= 59, scanner.take(":"),
+            let second = scanner.number(digits: 2), second <= 59
+        else { return nil }
+        seconds += Double(hour * 3600 + minute * 60 + second)
+        if scanner.take(".") {
+            guard let fraction = scanner.fraction() else { return nil }
+            seconds += fraction
+        }
+        if scanner.take("Z") || scanner.take("z") {
+            // UTC
+        } else if let sign = scanner.takeSign() {
+            guard let offsetHours = scanner.number(digits: 2), offsetHours <= 23, scanner.take(":"),
+                let offsetMinutes = scanner.number(digits: 2), offsetMinutes <= 59
+            else { return nil }
+            seconds -= Double(sign * (offsetHours * 3600 + offsetMinutes * 60))
+        } else {
+            return nil  // a time without a zone is ambiguous
+        }
+        return scanner.atEnd ? Date(timeIntervalSince1970: seconds) : nil
+    }
+
+    private static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return isLeap(year) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    /// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+    private static func daysSinceEpoch(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// Reads fixed-width ASCII fields off the front of a string.
+    private struct DigitScanner {
+        private let bytes: [UInt8]
+        private var index = 0
+
+        init(_ text: String) { bytes = Array(text.utf8) }
+
+        var atEnd: Bool { index == bytes.count }
+
+        mutating func take(_ character: Character) -> Bool {
+            guard let ascii = character.asciiValue, index < bytes.count, bytes[index] == ascii else { return false }
+            index += 1
+            return true
+        }
+
+        mutating func takeSign() -> Int? {
+            if take("+") { return 1 }
+            if take("-") { return -1 }
+            return nil
+        }
+
+        /// Exactly `digits` decimal digits.
+        mutating func number(digits: Int) -> Int? {
+            guard index + digits <= bytes.count else { return nil }
+            var value = 0
+            for byte in bytes[index..<index + digits] {
+                guard (0x30...0x39).contains(byte) else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            index += digits
+            return value
+        }
+
+        /// One to nine digits after the decimal point, as a fraction of a second.
+        mutating func fraction() -> Double? {
+            var digits = 0
+            var scale = 1
+            while index < bytes.count, (0x30...0x39).contains(bytes[index]), scale < 1_000_000_000 {
+                digits = digits * 10 + Int(bytes[index] - 0x30)
+                scale *= 10
+                index += 1
+            }
+            // One division, so a stored `.123` reads back as the double nearest to it.
+            return scale > 1 ? Double(digits) / Double(scale) : nil
+        }
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

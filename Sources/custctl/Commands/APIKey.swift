@@ -64,7 +64,7 @@ struct APIKeyList: ParsableCommand {
     @Argument(help: ArgumentHelp("Only this customer's keys (email or id).", valueName: "email")) var customer: String?
 
     func run() throws {
-        let keys = try APIKeys(store: global.openStore()).list(for: customer.map(CustomerReference.init(parsing:)))
+        let keys = try APIKeys(store: global.openStore(.reads)).list(for: customer.map(CustomerReference.init(parsing:)))
         global.output.list(
             keys, header: ["ID", "CUSTOMER", "PREFIX", "NAME", "STATE", "EXPIRES", "LAST USED"],
             row: { k in
@@ -151,7 +151,7 @@ struct APIKeyVerify: ParsableCommand {
 
     func run() throws {
         let presented = readLine(strippingNewline: true) ?? ""
-        let verified = try APIKeys(store: global.openStore()).verify(presented)
+        let verified = try APIKeys(store: global.openStore(.reads)).verify(presented)
         guard case .object(let members) = verified.key.json else { return }
         global.output.result(.object([("valid", .bool(true)), ("email", .string(verified.customerEmail))] + members)) {
             "valid: key \(verified.key.id) (\(verified.key.prefix)) of \(verified.customerEmail)"

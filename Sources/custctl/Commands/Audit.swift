@@ -33,12 +33,12 @@ struct AuditList: ParsableCommand {
     }
 
     func run() throws {
-        let store = try global.openStore()
+        let store = try global.openStore(.reads)
         let customerId = try customer.map { try store.customer(CustomerReference(parsing: $0)).id }
         let entries = try store.auditEntries(customerId: customerId, limit: limit)
         global.output.list(
-            entries, header: ["WHEN", "ACTOR", "ACTION", "SUBJECT", "DETAILS"],
-            row: { e in [e.createdAt, e.actor, e.action, e.subject ?? "-", e.details] },
+            entries, header: ["WHEN", "OS USER", "ACTOR", "ACTION", "SUBJECT", "DETAILS"],
+            row: { e in [e.createdAt, e.osUser ?? "-", e.actor, e.action, e.subject ?? "-", e.details] },
             json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
     }
 }
@@ -48,6 +48,7 @@ extension AuditEntry {
         .object([
             ("id", .int(id)),
             ("actor", .string(actor)),
+            ("os_user", .optional(osUser)),
             ("action", .string(action)),
             ("customer_id", .optional(customerId)),
             ("subject", .optional(subject)),

@@ -29,7 +29,7 @@ struct CreditsBalance: ParsableCommand {
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let (email, balance) = try CreditLedger(store: global.openStore()).balance(reference)
+        let (email, balance) = try CreditLedger(store: global.openStore(.reads)).balance(reference)
         global.output.result(.object([("email", .string(email)), ("balance", .int(balance))])) { String(balance) }
     }
 }
@@ -168,7 +168,7 @@ struct CreditsHistory: ParsableCommand {
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let (_, entries) = try CreditLedger(store: global.openStore()).history(reference, limit: limit)
+        let (_, entries) = try CreditLedger(store: global.openStore(.reads)).history(reference, limit: limit)
         global.output.list(
             entries, header: ["WHEN", "KIND", "AMOUNT", "BALANCE", "SOURCE", "CHARGE", "EXPIRES"],
             row: { e in
@@ -201,7 +201,7 @@ struct CreditsSummary: ParsableCommand {
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let s = try CreditLedger(store: global.openStore()).summary(reference)
+        let s = try CreditLedger(store: global.openStore(.reads)).summary(reference)
         global.output.result(
             .object([
                 ("email", .string(s.email)), ("balance", .int(s.balance)), ("plan", .string(s.plan.rawValue)),

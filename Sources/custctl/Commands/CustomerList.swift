@@ -32,7 +32,7 @@ struct CustomerList: ParsableCommand {
 
     func run() throws {
         let output = global.output
-        let customers = try global.openStore().customers(
+        let customers = try global.openStore(.reads).customers(
             CustomerQuery(staff: staff, active: active, afterId: afterId, limit: limit))
         output.list(
             customers, header: ["ID", "EMAIL", "NAME", "TYPE", "STAFF", "ACTIVE"],

@@ -19,7 +19,7 @@ struct CustomerShow: ParsableCommand {
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let found = try global.openStore().customer(reference)
+        let found = try global.openStore(.reads).customer(reference)
         global.output.result(found.json) {
             guard case .object(let members) = found.json else { return "" }
             let width = members.map(\.0.count).max() ?? 0

@@ -16,7 +16,7 @@ struct Doctor: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let report = try global.openStoreForMaintenance().diagnose()
+        let report = try global.openStoreForMaintenance(.reads).diagnose()
         global.output.result(
             .object([
                 ("ok", .bool(report.healthy)),

@@ -29,7 +29,7 @@ struct EmailsDue: ParsableCommand {
     }
 
     func run() throws {
-        let due = try Outbox(store: global.openStore()).due(limit: limit)
+        let due = try Outbox(store: global.openStore(.reads)).due(limit: limit)
         global.output.list(
             due, header: ["ID", "DUE", "TO", "TEMPLATE"],
             row: { [String($0.email.id), $0.email.dueAt, $0.recipient, $0.email.template] },

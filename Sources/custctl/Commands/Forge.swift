@@ -103,7 +103,7 @@ struct ForgeList: ParsableCommand {
         String?
 
     func run() throws {
-        let accounts = try ForgeAccounts(store: global.openStore()).list(
+        let accounts = try ForgeAccounts(store: global.openStore(.reads)).list(
             for: customer.map(CustomerReference.init(parsing:)))
         global.output.list(
             accounts, header: ["ID", "CUSTOMER", "FORGE", "NAMESPACE"],

@@ -25,7 +25,7 @@ struct Login: ParsableCommand {
     func run() throws {
         let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: false)
         let authenticator = try Authenticator(
-            store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
+            store: global.openStore(.reads), hasher: Settings.hasher(), throttle: Settings.throttle())
         let customer = try authenticator.login(email: email, password: password)
         global.output.result(
             .object([

@@ -37,10 +37,12 @@ struct MigrateApply: ParsableCommand {
     @Option(help: ArgumentHelp("Mark the database as production, staging, development or test.", valueName: "env"))
     var mark: DatabaseEnvironment?
 
+    @OptionGroup var actor: ActorOption
+
     func run() throws {
         let output = global.output
         let store = try global.openStoreForMaintenance()
-        let run = try store.migrate(dryRun: dryRun, backup: !noBackup, mark: mark) { name in
+        let run = try store.migrate(dryRun: dryRun, backup: !noBackup, mark: mark, actor: actor.resolved) { name in
             output.note(name)
         }
         output.result(run.json) {

@@ -41,7 +41,7 @@ struct MigrateRollback: ParsableCommand {
     func run() throws {
         let output = global.output
         let target: RollbackTarget = all ? .all : to.map(RollbackTarget.to) ?? .steps(steps ?? 1)
-        let store = try global.openStoreForMaintenance()
+        let store = try global.openStoreForMaintenance(.reads)
         let run = try store.rollback(target, dryRun: dryRun, backup: !noBackup) { name in
             output.note(name)
         }

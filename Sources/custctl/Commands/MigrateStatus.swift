@@ -18,7 +18,7 @@ struct MigrateStatus: ParsableCommand {
     var check = false
 
     func run() throws {
-        let store = try global.openStoreForMaintenance()
+        let store = try global.openStoreForMaintenance(.reads)
         let status = try store.migrationStatus()
         global.output.result(status.json) {
             var lines = [

@@ -52,7 +52,7 @@ struct Provision: ParsableCommand {
 
     func run() throws {
         let provisioner = Provisioner(
-            store: try global.openStore(), billing: try Settings.billing(billing), actor: actor.resolved)
+            store: try global.openStore(), billing: try Settings.billing(billing), actor: try actor.resolved)
         guard let file else {
             let result = try provisioner.provision(
                 ProvisionRequest(

@@ -46,7 +46,7 @@ struct Seed: ParsableCommand {
 
     func run() throws {
         let output = global.output
-        let seeder = Seeder(store: try global.openStore(), hasher: try Settings.hasher(), actor: actor.resolved)
+        let seeder = Seeder(store: try global.openStore(), hasher: try Settings.hasher(), actor: try actor.resolved)
         if clean {
             let removed = try seeder.clean()
             output.result(.object([("removed", .int(Int64(removed)))])) { "removed \(removed) seeded customer(s)" }

@@ -28,7 +28,7 @@ struct ThrottleStatus: ParsableCommand {
 
     func run() throws {
         let authenticator = try Authenticator(
-            store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
+            store: global.openStore(.reads), hasher: Settings.hasher(), throttle: Settings.throttle())
         let states = try authenticator.throttleStates(email: email)
         global.output.list(
             states, header: ["EMAIL", "WINDOW", "HOUR", "THROTTLED UNTIL"],
