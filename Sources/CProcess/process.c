@@ -80,9 +80,14 @@ int custctl_harden_process(void) {
     stack_t stack = {.ss_sp = alternate, .ss_size = sizeof alternate, .ss_flags = 0};
     if (sigaltstack(&stack, NULL) != 0) result = -1;
     const int crashes[] = {SIGQUIT, SIGSEGV, SIGABRT, SIGBUS, SIGILL, SIGFPE, SIGTRAP};
+    sigset_t unblock;
+    sigemptyset(&unblock);
     for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++) {
         if (install(crashes[i], on_crash) != 0) result = -1;
+        sigaddset(&unblock, crashes[i]);
     }
+    // A parent may hand down a mask that blocks SIGQUIT or SIGABRT; the handler must still run.
+    if (sigprocmask(SIG_UNBLOCK, &unblock, NULL) != 0) result = -1;
     return result;
 }
 

@@ -68,6 +68,16 @@ struct CLI: Sendable {
 
     /// Starts `custctl ARGS` without waiting.
     func start(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> Running {
+        try start(arguments, stdinBytes: stdin.map { Data($0.utf8) }, environment: environment)
+    }
+
+    /// Runs `custctl ARGS` with raw bytes (NUL, invalid UTF-8) as standard input.
+    func run(_ arguments: [String], stdinBytes: Data?, environment: [String: String] = [:]) throws -> RunResult {
+        try start(arguments, stdinBytes: stdinBytes, environment: environment).wait()
+    }
+
+    /// Starts `custctl ARGS` with raw bytes as standard input, without waiting.
+    func start(_ arguments: [String], stdinBytes: Data?, environment: [String: String] = [:]) throws -> Running {
         guard FileManager.default.isExecutableFile(atPath: CLI.binary) else { throw CLIError.binaryMissing(CLI.binary) }
         let id = UUID().uuidString
         let outURL = directory.appendingPathComponent(".out-\(id)")
@@ -90,7 +100,7 @@ struct CLI: Sendable {
         let input = Pipe()
         process.standardInput = input
         try process.run()
-        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        if let stdinBytes { input.fileHandleForWriting.write(stdinBytes) }
         try input.fileHandleForWriting.close()
         return Running(process: process, outURL: outURL, errURL: errURL)
     }
