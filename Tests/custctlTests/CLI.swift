@@ -111,6 +111,14 @@ struct CLI: Sendable {
         return try running.map { try $0.wait() }
     }
 
+    /// Every migration this binary knows, in order (what `migrate` would apply to a new database).
+    func migrationNames() throws -> [String] {
+        let scratch = directory.appendingPathComponent(".names-\(UUID().uuidString).db").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let run = try self.run(["migrate", "--dry-run", "--json", "--database", scratch]).json()
+        return run["applied"] as? [String] ?? []
+    }
+
     /// Runs the `sqlite3` shell on the database (test set-up and inspection only).
     func sqlite(_ sql: String, database: String? = nil) throws -> String {
         let process = Process()

@@ -64,12 +64,13 @@ import Testing
             ["login", "--email", "ada@example.com", "--password-stdin"], stdin: secret + "\n",
             environment: ["CUSTCTL_BCRYPT_COST": "16"])
         let pid = running.process.processIdentifier
-        var limits = ""
-        for _ in 0..<200 where !limits.contains("Max core file size") {
+        var pending = "0"
+        for _ in 0..<400 where pending == "0" {  // the attempt is recorded just before the hash starts
             usleep(10_000)
-            limits = (try? String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)) ?? ""
+            pending = try cli.sqlite("SELECT count(*) FROM login_attempts WHERE outcome = 'pending'")
         }
-        usleep(300_000)  // well inside the cost-16 hash
+        #expect(pending == "1")
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
         let coreLine = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
         #expect(coreLine.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) }
             .map(Array.init) == ["0", "0"], "\(coreLine ?? "no limits")")
