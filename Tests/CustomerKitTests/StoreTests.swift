@@ -125,7 +125,9 @@ import Testing
         #expect(Timestamp.parse("9999-12-31T23:59:59Z") == Date(timeIntervalSince1970: 253_402_300_799))
         for millis in stride(from: 0, to: 1000, by: 7) {
             let date = Date(timeIntervalSince1970: 1_800_000_000 + Double(millis) / 1000)
-            #expect(Timestamp.parse(Timestamp.string(from: date)).map(Timestamp.string(from:)) == Timestamp.string(from: date))
+            #expect(
+                Timestamp.parse(Timestamp.string(from: date)).map(Timestamp.string(from:))
+                    == Timestamp.string(from: date))
         }
     }
 

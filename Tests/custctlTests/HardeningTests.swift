@@ -72,8 +72,9 @@ import Testing
         #expect(pending == "1")
         let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
         let coreLine = limits.split(separator: "\n").first { $0.hasPrefix("Max core file size") }
-        #expect(coreLine.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) }
-            .map(Array.init) == ["0", "0"], "\(coreLine ?? "no limits")")
+        #expect(
+            coreLine.map { $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).prefix(2) }
+                .map(Array.init) == ["0", "0"], "\(coreLine ?? "no limits")")
         kill(pid, signal)
         let result = try running.wait()
         #expect(result.status == 1)
@@ -123,7 +124,9 @@ import Testing
 
     // MARK: - SPEC 5.9 who acted
 
-    @Test(arguments: ["evil\n2026-01-01  root  staff.grant", "\u{1B}[2Jclear", String(repeating: "a", count: 65), "", "bidi\u{202E}"])
+    @Test(arguments: [
+        "evil\n2026-01-01  root  staff.grant", "\u{1B}[2Jclear", String(repeating: "a", count: 65), "", "bidi\u{202E}",
+    ])
     func givenAnActorLabelTheLogCannotHold_thenInvalidDataAndNothingWritten(label: String) throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
@@ -138,7 +141,8 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         try register(cli, "ada@example.com")
-        #expect(try cli.run(["grant-staff", "ada@example.com", "--level", "full", "--actor", "oncall-ünïcode"]).status == 0)
+        #expect(
+            try cli.run(["grant-staff", "ada@example.com", "--level", "full", "--actor", "oncall-ünïcode"]).status == 0)
         let user = String(cString: getpwuid(geteuid()).pointee.pw_name)
         let entries = try cli.run(["audit", "list", "--json"]).jsonLines()
         #expect(entries.count == 2)
@@ -184,13 +188,15 @@ import Testing
     // MARK: - SPEC 5.10 input that is never altered
 
     @Test(arguments: [
-        Data("Tr1cky-Falcon\0-Orbit\n".utf8), Data([0x54, 0x72, 0x31, 0x63, 0x6B, 0x79, 0x2D, 0xFF, 0xFE, 0x41, 0x62, 0x63, 0x21, 0x0A]),
+        Data("Tr1cky-Falcon\0-Orbit\n".utf8),
+        Data([0x54, 0x72, 0x31, 0x63, 0x6B, 0x79, 0x2D, 0xFF, 0xFE, 0x41, 0x62, 0x63, 0x21, 0x0A]),
     ])
     func givenAPasswordWithNULOrInvalidUTF8_thenRefusedAndNeverCut(bytes: Data) throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
         let register = try cli.run(
-            ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin", "--json"], stdinBytes: bytes)
+            ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin", "--json"], stdinBytes: bytes
+        )
         #expect(register.status == 65)
         #expect(try register.jsonError()["error"] as? String == "invalid_password_bytes")
         try self.register(cli, "bob@example.com")
@@ -225,7 +231,8 @@ import Testing
         try register(cli, "ada@example.com")
         #expect(try cli.run(["billing", "payment-method", "ada@example.com", "--consent"]).status == 0)
         #expect(
-            try cli.run(["billing", "subscribe", "ada@example.com", "--period-end", "2099-01-31T00:00:00Z"]).status == 0)
+            try cli.run(["billing", "subscribe", "ada@example.com", "--period-end", "2099-01-31T00:00:00Z"]).status == 0
+        )
         let again = try cli.run(["billing", "pay", "ada@example.com", "--period-end", "2099-01-31T01:00:00+01:00"])
         #expect(again.status == 0)  // the same instant: a replay
         let near = try cli.run(["billing", "pay", "ada@example.com", "--period-end", "2099-01-31T00:00:59Z", "--json"])
@@ -309,9 +316,13 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         let other = cli.directory.appendingPathComponent("app.db").path
-        _ = try cli.sqlite("CREATE TABLE orders (id INTEGER PRIMARY KEY); CREATE TABLE invoices (id INTEGER);", database: other)
+        _ = try cli.sqlite(
+            "CREATE TABLE orders (id INTEGER PRIMARY KEY); CREATE TABLE invoices (id INTEGER);", database: other)
         let before = try Data(contentsOf: URL(fileURLWithPath: other))
-        for command in [["migrate"], ["customer", "list"], ["register", "--email", "a@example.com", "--name", "A", "--password-stdin"]] {
+        for command in [
+            ["migrate"], ["customer", "list"],
+            ["register", "--email", "a@example.com", "--name", "A", "--password-stdin"],
+        ] {
             let result = try cli.run(command + ["--database", other, "--json"], stdin: password)
             #expect(result.status == 78, "\(command)")
             let error = try result.jsonError()
@@ -323,7 +334,8 @@ import Testing
     }
 
     @Test(arguments: [
-        ["doctor"], ["customer", "list"], ["customer", "show", "a@example.com"], ["credits", "balance", "a@example.com"],
+        ["doctor"], ["customer", "list"], ["customer", "show", "a@example.com"],
+        ["credits", "balance", "a@example.com"],
         ["audit", "list"], ["migrate", "status"], ["apikey", "list"], ["emails", "due"], ["throttle", "status"],
         ["forge", "list"], ["login", "--email", "a@example.com", "--password-stdin"],
     ])
@@ -333,16 +345,22 @@ import Testing
         let result = try cli.run(command + ["--database", "tpyo.db", "--json"], stdin: password)
         #expect(result.status == 66, "\(command): \(result.stderr)")
         #expect(try result.jsonError()["error"] as? String == "database_not_found")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).filter { !$0.hasPrefix(".") } == [])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: cli.directory.path).filter { !$0.hasPrefix(".") } == [])
     }
 
     @Test func givenANewPath_whenACommandChangesData_thenCreatedWithOneStderrLine() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        let result = try cli.run(["register", "--email", "a@example.com", "--name", "A", "--password-stdin"], stdin: password)
+        let result = try cli.run(
+            ["register", "--email", "a@example.com", "--name", "A", "--password-stdin"], stdin: password)
         #expect(result.status == 0)
         #expect(result.stderr.contains("created new database custctl.db"))
-        let quiet = try cli.run(["register", "--email", "b@example.com", "--name", "B", "--password-stdin", "--database", "b.db", "--quiet"], stdin: password)
+        let quiet = try cli.run(
+            [
+                "register", "--email", "b@example.com", "--name", "B", "--password-stdin", "--database", "b.db",
+                "--quiet",
+            ], stdin: password)
         #expect(quiet.status == 0)
         #expect(quiet.stderr.isEmpty)
     }
