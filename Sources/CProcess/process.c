@@ -58,6 +58,10 @@ static void on_crash(int sig) {
 static void on_interrupt(int sig) {
     restore_terminal();
     signal(sig, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, sig);
+    sigprocmask(SIG_UNBLOCK, &only, NULL);
     raise(sig);
 }
 
@@ -91,19 +95,30 @@ int custctl_harden_process(void) {
     return result;
 }
 
+static const int interrupts[] = {SIGINT, SIGTERM, SIGHUP};
+static struct sigaction interrupts_before[3];
+static sigset_t interrupts_mask_before;
+
 void custctl_remember_terminal(int fd) {
     struct termios current;
     if (tcgetattr(fd, &current) != 0) return;
     terminal_saved = current;
     terminal_fd = fd;
-    install(SIGINT, on_interrupt);
-    install(SIGTERM, on_interrupt);
-    install(SIGHUP, on_interrupt);
+    sigset_t unblock;
+    sigemptyset(&unblock);
+    for (size_t i = 0; i < 3; i++) {
+        sigaction(interrupts[i], NULL, &interrupts_before[i]);
+        // A signal the parent chose to ignore (nohup) stays ignored.
+        if (interrupts_before[i].sa_handler == SIG_IGN) continue;
+        install(interrupts[i], on_interrupt);
+        sigaddset(&unblock, interrupts[i]);
+    }
+    // Ctrl-C at a prompt must work even when a parent handed down a mask that blocks it.
+    sigprocmask(SIG_UNBLOCK, &unblock, &interrupts_mask_before);
 }
 
 void custctl_forget_terminal(void) {
     terminal_fd = -1;
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
-    signal(SIGHUP, SIG_DFL);
+    for (size_t i = 0; i < 3; i++) sigaction(interrupts[i], &interrupts_before[i], NULL);
+    sigprocmask(SIG_SETMASK, &interrupts_mask_before, NULL);
 }

@@ -6,22 +6,55 @@ import Foundation
 /// Reads a password without it ever touching argv: the first line of standard input, or a
 /// no-echo prompt on the terminal.
 enum PasswordInput {
-    /// The password from `--password-stdin` or the terminal; `confirm` asks twice on the terminal.
-    static func read(fromStandardInput: Bool, confirm: Bool, prompt: String = "Password: ") throws -> String {
+    /// How many times a terminal prompt asks before giving up.
+    static let terminalTries = 3
+
+    /// The password from `--password-stdin` or the terminal, accepted by `check` (the policy, for a
+    /// new password). On a terminal a new password (`confirm`) is typed twice, and the prompt asks
+    /// again, up to three times, after a mismatch or a refusal; from standard input there is one try.
+    static func read(
+        fromStandardInput: Bool, confirm: Bool, prompt: String = "Password: ",
+        check: (String) throws -> Void = { _ in }
+    ) throws -> String {
         if fromStandardInput {
             guard let line = firstLine(of: STDIN_FILENO) else { throw PasswordInputError.emptyStandardInput }
-            return try decode(line)
+            let password = try decode(line)
+            try check(password)
+            return password
         }
         let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard tty >= 0 else {
             throw ValidationError("no terminal to ask for the password; pipe it in with --password-stdin")
         }
         defer { close(tty) }
-        let first = try ask(prompt, tty: tty)
-        if confirm {
-            guard try ask("Repeat password: ", tty: tty) == first else { throw PasswordInputError.mismatch }
+        var attempt = 1
+        while true {
+            do {
+                let first = try ask(prompt, tty: tty)
+                if confirm {
+                    guard try ask("Repeat password: ", tty: tty) == first else { throw PasswordInputError.mismatch }
+                }
+                try check(first)
+                return first
+            } catch let error as DomainError where error.kind == .invalidData && attempt < terminalTries {
+                let line = "\(error.description); try again (\(terminalTries - attempt) left)\n"
+                _ = line.withCString { Glibc.write(tty, $0, strlen($0)) }
+                attempt += 1
+            }
         }
-        return first
+    }
+
+    /// A secret read from standard input, or from a no-echo prompt when standard input is a terminal
+    /// (`password check`, `apikey verify`), so it never shows on the screen.
+    static func readSecret(prompt: String) throws -> String? {
+        if isatty(STDIN_FILENO) == 1 {
+            let tty = open("/dev/tty", O_RDWR | O_CLOEXEC)
+            if tty >= 0 {
+                defer { close(tty) }
+                return try ask(prompt, tty: tty)
+            }
+        }
+        return try firstLine(of: STDIN_FILENO).map(decode)
     }
 
     /// The bytes of a password as a string, refusing what would alter it: a NUL (C cuts the string

@@ -80,6 +80,26 @@ public struct Authenticator: Sendable {
         return customer
     }
 
+    /// The customer whose password `setPassword` would set, for checking a password before asking
+    /// for it again (the policy needs the customer's email and name).
+    public func passwordTarget(_ reference: CustomerReference) throws -> Customer {
+        try store.customer(reference)
+    }
+
+    /// The policy's verdict on `password` for `customer` (SPEC 5.1 with its email and name).
+    public func checkPolicy(_ password: String, for customer: Customer) throws {
+        try policy.check(password, email: try EmailAddress(customer.emailNormalized), name: customer.name)
+    }
+
+    /// Sets or replaces a customer's password (policy with its email and name, bcrypt at the current
+    /// cost); clears its email's failed-login throttle; audited as `password.set`.
+    public func setPassword(_ reference: CustomerReference, password: String, actor: Actor) throws -> Customer {
+        let customer = try store.customer(reference)
+        try checkPolicy(password, for: customer)
+        try hasher.check(for: store.environment())
+        return try store.setPassword(customerId: customer.id, hash: hasher.hash(password), actor: actor)
+    }
+
     /// Makes a customer staff at `level`, or revokes staff with nil; audited, idempotent.
     public func setStaff(_ reference: CustomerReference, level: AdminLevel?, actor: Actor) throws -> StaffChange {
         try store.setStaff(reference, level: level, actor: actor)

@@ -110,6 +110,28 @@ extension Store {
         }
     }
 
+    // MARK: - Passwords
+
+    /// Replaces a customer's password hash, clears the failed logins of its email and audits it
+    /// (`password.set`), in one transaction.
+    func setPassword(customerId: Int64, hash: String, actor: Actor) throws -> Customer {
+        let stamp = Timestamp.string(from: now)
+        return try write { db in
+            let customer = try Store.fetchCustomer(db, .id(customerId))
+            let hadPassword = customer.passwordHash != nil
+            try db.execute(
+                sql: "UPDATE customers SET password_hash = ?, updated_at = ? WHERE id = ?",
+                arguments: [hash, stamp, customerId])
+            try db.execute(
+                sql: "DELETE FROM login_attempts WHERE email_normalized = ? AND outcome <> 'success'",
+                arguments: [customer.emailNormalized])
+            try Store.audit(
+                db, actor: actor, action: "password.set", customerId: customerId, subject: customer.emailNormalized,
+                details: [("replaced", .bool(hadPassword))], at: stamp)
+            return try Store.fetchCustomer(db, .id(customerId))
+        }
+    }
+
     // MARK: - Throttle administration
 
     /// Emails with failed attempts in the last hour (or just `email`), with their throttle state.

@@ -5,8 +5,8 @@ import CustomerKit
 struct PasswordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "password",
-        abstract: "Check passwords against the policy.",
-        subcommands: [PasswordCheck.self]
+        abstract: "Set a customer's password, or check one against the policy.",
+        subcommands: [PasswordSet.self, PasswordCheck.self]
     )
 }
 
@@ -14,7 +14,7 @@ struct PasswordCommand: ParsableCommand {
 struct PasswordCheck: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a password (first line of standard input) against the policy; stores nothing.",
+        abstract: "Check a password (first line of standard input, or a prompt) against the policy; stores nothing.",
         discussion: """
             Exit 0 when it passes, 65 with every failing rule when it does not.
 
@@ -32,7 +32,9 @@ struct PasswordCheck: ParsableCommand {
     var name: String?
 
     func run() throws {
-        let password = try PasswordInput.read(fromStandardInput: true, confirm: false)
+        guard let password = try PasswordInput.readSecret(prompt: "Password: ") else {
+            throw PasswordInputError.emptyStandardInput
+        }
         let address = try email.map(EmailAddress.init)
         try PasswordPolicy().check(password, email: address, name: name)
         global.output.result(.object([("ok", .bool(true)), ("violations", .array([]))])) {

@@ -34,7 +34,10 @@ struct Register: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func run() throws {
-        let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: true)
+        let address = try EmailAddress(email)
+        let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: true) {
+            try PasswordPolicy().check($0, email: address, name: name)
+        }
         let authenticator = try Authenticator(
             store: global.openStore(), hasher: Settings.hasher(), throttle: Settings.throttle())
         let customer = try authenticator.register(

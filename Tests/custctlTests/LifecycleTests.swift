@@ -1,0 +1,130 @@
+import Foundation
+import Testing
+
+/// End-to-end: the operator lifecycle (SPEC 9): password set, and how secrets are asked for on a
+/// terminal.
+@Suite struct LifecycleTests {
+    let password = "Tr1cky-Falcon-Orbit\n"
+
+    private func provision(_ cli: CLI, _ email: String = "ada@example.com") throws {
+        let result = try cli.run(["provision", "--email", email, "--name", "Ada Lovelace", "--quiet"])
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    // MARK: - password set
+
+    @Test func givenAProvisionedCustomerWithoutPassword_whenAPasswordIsSet_thenItLogsInAndItIsAudited() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        let login = ["login", "--email", "ada@example.com", "--password-stdin", "--json"]
+        #expect(try cli.run(login, stdin: password).status == 77)
+        let set = try cli.run(["password", "set", "ada@example.com", "--password-stdin", "--json"], stdin: password)
+        #expect(set.status == 0, "\(set.stderr)")
+        #expect(try set.json()["email"] as? String == "ada@example.com")
+        #expect(try cli.run(login, stdin: password).status == 0)
+        let entry = try cli.run(["audit", "list", "--json"]).jsonLines().first {
+            $0["action"] as? String == "password.set"
+        }
+        #expect(entry?["subject"] as? String == "ada@example.com")
+        #expect(!(try cli.sqlite("SELECT details FROM audit_log").contains("Tr1cky")))
+    }
+
+    @Test func givenAThrottledEmail_whenItsPasswordIsSet_thenTheThrottleIsCleared() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        for _ in 1...5 {
+            _ = try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: "Wrong-Pass-123\n")
+        }
+        #expect(try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: password).status == 75)
+        #expect(try cli.run(["password", "set", "1", "--password-stdin"], stdin: password).status == 0)
+        #expect(try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: password).status == 0)
+    }
+
+    @Test func givenBadInput_whenSettingAPassword_thenTheDocumentedCodesAndNothingChanges() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        let weak = try cli.run(["password", "set", "ada@example.com", "--password-stdin", "--json"], stdin: "short\n")
+        #expect(weak.status == 65)
+        #expect(try weak.jsonError()["error"] as? String == "password_policy")
+        let personal = try cli.run(
+            ["password", "set", "ada@example.com", "--password-stdin", "--json"], stdin: "Lovelace-Rules-99\n")
+        #expect(personal.status == 65)
+        #expect((try personal.jsonError()["violations"] as? [String])?.contains("contains_name") == true)
+        let nobody = try cli.run(
+            ["password", "set", "nobody@example.com", "--password-stdin", "--json"], stdin: password)
+        #expect(nobody.status == 67)
+        #expect(try cli.sqlite("SELECT count(*) FROM customers WHERE password_hash IS NOT NULL") == "0")
+        #expect(try cli.run(["password", "set", "ada@example.com", "--password", "x"]).status == 64)
+    }
+
+    // MARK: - secrets on a terminal
+
+    @Test func givenATerminal_whenSettingAPassword_thenAskedTwiceWithoutEchoAndAgainAfterAMistake() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        let run = try cli.terminal(
+            ["password", "set", "ada@example.com"],
+            [
+                .expect("Password:"), .send("Tr1cky-Falcon-Orbit\n"), .expect("Repeat password:"),
+                .send("Tr1cky-Falcon-Orbiq\n"), .expect("differ"), .expect("Password:"), .send("short\n"),
+                .expect("Repeat password:"), .send("short\n"), .expect("try again"), .expect("Password:"),
+                .send("Tr1cky-Falcon-Orbit\n"), .expect("Repeat password:"), .send("Tr1cky-Falcon-Orbit\n"),
+                .expect("password set"),
+            ])
+        #expect(run.failure == nil, "\(run.transcript)")
+        #expect(run.status == 0, "\(run.transcript)")
+        #expect(!run.transcript.contains("Tr1cky"), "the password was echoed: \(run.transcript)")
+        #expect(run.echo)
+        #expect(try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: password).status == 0)
+    }
+
+    @Test func givenThreeMismatches_whenSettingAPassword_then65AndNothingSet() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        var steps: [TerminalStep] = []
+        for _ in 1...3 {
+            steps += [
+                .expect("Password:"), .send("Tr1cky-Falcon-Orbit\n"), .expect("Repeat password:"), .send("nope\n"),
+            ]
+        }
+        let run = try cli.terminal(["password", "set", "ada@example.com"], steps)
+        #expect(run.status == 65, "\(run.transcript)")
+        #expect(try cli.sqlite("SELECT count(*) FROM customers WHERE password_hash IS NOT NULL") == "0")
+    }
+
+    @Test(arguments: ["SIGINT", "SIGTERM"])
+    func givenAPasswordPrompt_whenInterrupted_thenTheTerminalEchoesAgain(signal: String) throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["migrate", "--quiet"]).status == 0)
+        let run = try cli.terminal(
+            ["login", "--email", "ada@example.com"], [.expect("Password:"), .send("Tr1"), .signal(signal)])
+        #expect(run.failure == nil, "\(run.transcript)")
+        #expect(run.status < 0, "ended by the signal: \(run.status)")
+        #expect(run.echo, "echo is off after \(signal)")
+    }
+
+    @Test func givenAPasswordPrompt_whenInputEnds_thenTheTerminalEchoesAgain() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["migrate", "--quiet"]).status == 0)
+        let run = try cli.terminal(["login", "--email", "ada@example.com"], [.expect("Password:"), .close])
+        #expect(run.failure == nil, "\(run.transcript)")
+        #expect(run.echo)
+    }
+
+    @Test func givenATerminal_whenCheckingAPassword_thenItIsAskedWithoutEcho() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let run = try cli.terminal(
+            ["password", "check"], [.expect("Password:"), .send("Zebra-Quartz-Secret-9183\n"), .expect("passes")])
+        #expect(run.failure == nil, "\(run.transcript)")
+        #expect(run.status == 0)
+        #expect(!run.transcript.contains("Zebra"), "\(run.transcript)")
+    }
+}
