@@ -127,4 +127,60 @@ import Testing
         #expect(run.status == 0)
         #expect(!run.transcript.contains("Zebra"), "\(run.transcript)")
     }
+    // MARK: - credits adjust
+
+    @Test func givenAMistakenGrant_whenAdjusted_thenTheLedgerCorrectsItWithTheReason() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)  // 5 trial credits
+        let removed = try cli.run(
+            ["credits", "adjust", "ada@example.com", "--remove", "3", "--reason", "trial credits twice", "--json"])
+        #expect(removed.status == 0, "\(removed.stderr)")
+        #expect(try removed.json()["amount"] as? Int == -3)
+        #expect(try removed.json()["balance"] as? Int == 2)
+        let added = try cli.run(
+            [
+                "credits", "adjust", "ada@example.com", "--add", "10", "--reason", "goodwill", "--idempotency-key",
+                "t-1",
+                "--json",
+            ])
+        #expect(try added.json()["balance"] as? Int == 12)
+        let replay = try cli.run(
+            [
+                "credits", "adjust", "ada@example.com", "--add", "10", "--reason", "goodwill", "--idempotency-key",
+                "t-1",
+                "--json",
+            ])
+        #expect(try replay.json()["replayed"] as? Bool == true)
+        #expect(try replay.json()["balance"] as? Int == 12)
+        // Added credits are spendable like granted ones.
+        let consume = try cli.run(["credits", "consume", "ada@example.com", "--amount", "12", "--json"])
+        #expect(consume.status == 0, "\(consume.stderr)")
+        #expect(try cli.run(["credits", "balance", "ada@example.com", "--json"]).json()["balance"] as? Int == 0)
+        let audit = try cli.run(["audit", "list", "--json"]).jsonLines().filter {
+            $0["action"] as? String == "credits.adjust"
+        }
+        #expect(audit.count == 2)
+        #expect((audit.last?["details"] as? [String: Any])?["reason"] as? String == "trial credits twice")
+        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'adjust'") == "2")
+    }
+
+    @Test func givenBadAdjustments_thenTheDocumentedCodesAndNothingWritten() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        let tooMuch = try cli.run(
+            ["credits", "adjust", "ada@example.com", "--remove", "6", "--reason", "x", "--json"])
+        #expect(tooMuch.status == 65)
+        #expect(try tooMuch.jsonError()["error"] as? String == "adjustment_exceeds_balance")
+        #expect(try tooMuch.jsonError()["balance"] as? Int == 5)
+        #expect(try cli.run(["credits", "adjust", "ada@example.com", "--add", "1"]).status == 64)  // no reason
+        #expect(
+            try cli.run(["credits", "adjust", "ada@example.com", "--add", "1", "--remove", "1", "--reason", "x"]).status
+                == 64)
+        #expect(try cli.run(["credits", "adjust", "ada@example.com", "--add", "0", "--reason", "x"]).status == 65)
+        #expect(try cli.run(["credits", "adjust", "nobody@example.com", "--add", "1", "--reason", "x"]).status == 67)
+        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'adjust'") == "0")
+        #expect(try cli.run(["doctor"]).status == 0)
+    }
 }

@@ -153,6 +153,42 @@ public struct CreditLedger: Sendable {
         }
     }
 
+    /// Corrects a balance with an `adjust` entry (SPEC 9): `amount` credits added (they count like a
+    /// grant without expiry) or removed (soonest-expiring first, never below zero), with the reason kept
+    /// in the entry and the audit log. An idempotency key applies it once.
+    public func adjust(
+        _ reference: CustomerReference, by amount: Int64, reason: String, idempotencyKey: String? = nil, actor: Actor
+    ) throws -> GrantResult {
+        guard (-Self.maximumAmount...Self.maximumAmount).contains(amount), amount != 0 else {
+            throw CreditsError.invalidAmount(String(amount))
+        }
+        let reason = try CustomerFields.text(reason, field: "reason")
+        let request = JSONValue.object([
+            ("op", .string("adjust")), ("amount", .int(amount)), ("reason", .string(reason)),
+        ]).serialized
+        return try store.withLedger(reference) { tx in
+            if let key = idempotencyKey, let earlier = try replay(key, request: request, in: tx) {
+                return GrantResult(email: tx.customer.email, entry: earlier, replayed: true)
+            }
+            try expireDueLots(tx)
+            var metadata: [(String, JSONValue)] = [("request", .string(request)), ("reason", .string(reason))]
+            if amount < 0 {
+                let balance = try tx.recordedBalance()
+                guard -amount <= balance else {
+                    throw CreditsError.adjustmentExceedsBalance(balance: balance, removing: -amount)
+                }
+                metadata.append(("lots", try draw(-amount, in: tx)))
+            }
+            let entry = try tx.append(
+                NewLedgerEntry(
+                    amount: amount, kind: .adjust, source: "manual", idempotencyKey: idempotencyKey, metadata: metadata))
+            try tx.audit(
+                "credits.adjust", actor: actor,
+                details: [("entry_id", .int(entry.id)), ("amount", .int(amount)), ("reason", .string(reason))])
+            return GrantResult(email: tx.customer.email, entry: entry, replayed: false)
+        }
+    }
+
     /// Appends a grant inside an open ledger transaction (also used by provisioning).
     static func appendGrant(
         _ tx: LedgerTransaction, amount: Int64, source: String, expiresAt: Date? = nil, idempotencyKey: String? = nil,

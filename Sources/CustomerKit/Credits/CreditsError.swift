@@ -2,6 +2,8 @@
 public enum CreditsError: DomainError, Equatable {
     /// An amount that is not a whole number in range.
     case invalidAmount(String)
+    /// An adjustment would take more than the balance holds.
+    case adjustmentExceedsBalance(balance: Int64, removing: Int64)
     /// The change would take the balance past what a 64-bit integer holds.
     case balanceOutOfRange(String)
     /// A time that is not ISO 8601, or not in the future where it must be.
@@ -21,7 +23,8 @@ public enum CreditsError: DomainError, Equatable {
 
     public var kind: FailureKind {
         switch self {
-        case .invalidAmount, .balanceOutOfRange, .invalidTime, .consentRequired: return .invalidData
+        case .invalidAmount, .adjustmentExceedsBalance, .balanceOutOfRange, .invalidTime, .consentRequired:
+            return .invalidData
         case .insufficientCredits, .customerInactive, .paymentMethodRequired, .notSubscribed: return .refused
         case .idempotencyConflict: return .conflict
         }
@@ -31,6 +34,7 @@ public enum CreditsError: DomainError, Equatable {
         switch self {
         case .invalidAmount: return "invalid_amount"
         case .balanceOutOfRange: return "balance_out_of_range"
+        case .adjustmentExceedsBalance: return "adjustment_exceeds_balance"
         case .invalidTime: return "invalid_time"
         case .insufficientCredits: return "insufficient_credits"
         case .customerInactive: return "customer_inactive"
@@ -45,6 +49,8 @@ public enum CreditsError: DomainError, Equatable {
         switch self {
         case .invalidAmount(let text):
             return "invalid amount '\(text)': use a whole number from 1 to \(CreditLedger.maximumAmount)"
+        case let .adjustmentExceedsBalance(balance, removing):
+            return "cannot remove \(removing) credit(s): the balance is \(balance), and it never goes below zero"
         case .balanceOutOfRange(let email):
             return "the balance of \(email) would pass the largest number the ledger holds; "
                 + "check the ledger with 'custctl doctor'"
@@ -70,6 +76,8 @@ public enum CreditsError: DomainError, Equatable {
     public var details: [(String, JSONValue)] {
         switch self {
         case let .insufficientCredits(balance, needed): return [("balance", .int(balance)), ("needed", .int(needed))]
+        case let .adjustmentExceedsBalance(balance, removing):
+            return [("balance", .int(balance)), ("removing", .int(removing))]
         default: return []
         }
     }

@@ -89,7 +89,8 @@ final class LedgerTransaction {
             expiresAt, new.idempotencyKey, metadata, stamp,
         ])
         let id = db.lastInsertedRowID
-        if new.kind == .grant {
+        // Grants and positive adjustments are credits to draw from, so they open a lot.
+        if new.kind == .grant || (new.kind == .adjust && new.amount > 0) {
             try db.cachedStatement(
                 sql: "INSERT INTO credit_lots (grant_id, customer_id, remaining, expires_at) VALUES (?, ?, ?, ?)"
             ).execute(arguments: [id, customer.id, new.amount, expiresAt])

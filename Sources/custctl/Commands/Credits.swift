@@ -6,7 +6,8 @@ struct Credits: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read and change a customer's credits (billing state: see 'custctl billing').",
         subcommands: [
-            CreditsBalance.self, CreditsGrant.self, CreditsConsume.self, CreditsHistory.self, CreditsSummary.self,
+            CreditsBalance.self, CreditsGrant.self, CreditsConsume.self, CreditsAdjust.self, CreditsHistory.self,
+            CreditsSummary.self,
         ]
     )
 }
