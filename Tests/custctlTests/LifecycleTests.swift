@@ -183,4 +183,80 @@ import Testing
         #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'adjust'") == "0")
         #expect(try cli.run(["doctor"]).status == 0)
     }
+    // MARK: - customer erase
+
+    @Test func givenAFullCustomer_whenErased_thenEverythingPersonalGoesAndTheLedgerStays() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let provisioned = try cli.run(
+            [
+                "provision", "--email", "Ada@Example.com", "--name", "Ada Lovelace", "--company", "Engines Ltd",
+                "--forge", "github:ada-l", "--json",
+            ])
+        #expect(provisioned.status == 0)
+        let key = try #require(try provisioned.json()["api_key"] as? String)
+        #expect(try cli.run(["password", "set", "1", "--password-stdin"], stdin: password).status == 0)
+        #expect(try cli.run(["grant-staff", "1", "--level", "full"]).status == 0)
+        _ = try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: "Wrong-Pass-123\n")
+        #expect(try cli.run(["credits", "consume", "1"]).status == 0)
+        let dry = try cli.run(["customer", "erase", "ada@example.com", "--dry-run", "--json"]).json()
+        #expect(dry["dry_run"] as? Bool == true)
+        #expect(dry["forge_accounts_unlinked"] as? [String] == ["github:ada-l"])
+        #expect(dry["api_keys_revoked"] as? Int == 1)
+        #expect(try cli.sqlite("SELECT email FROM customers") == "Ada@Example.com")
+        let erased = try cli.run(["customer", "erase", "ada@example.com", "--yes", "--json"])
+        #expect(erased.status == 0, "\(erased.stderr)")
+        #expect(try erased.json()["email"] as? String == "erased-1@erased.invalid")
+        let row = try cli.sqlite(
+            """
+            SELECT email, name, coalesce(company_name, '-'), metadata, coalesce(password_hash, '-'), is_staff,
+              coalesce(admin_level, '-'), active, erased_at IS NOT NULL FROM customers
+            """)
+        #expect(row == "erased-1@erased.invalid|erased|-|{}|-|0|-|0|1")
+        #expect(try cli.sqlite("SELECT count(*) FROM forge_accounts") == "0")
+        #expect(try cli.sqlite("SELECT count(*) FROM scheduled_emails WHERE sent_at IS NULL") == "0")
+        #expect(try cli.sqlite("SELECT count(*) FROM login_attempts") == "0")
+        #expect(try cli.run(["apikey", "verify"], stdin: key + "\n").status == 77)
+        #expect(try cli.run(["credits", "balance", "1", "--json"]).json()["balance"] as? Int == 4)
+        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions") == "2")
+        // No trace of the address anywhere in the database file but its SHA-256.
+        #expect(try cli.sqlite("PRAGMA wal_checkpoint(TRUNCATE)").hasPrefix("0"))
+        let file = try Data(contentsOf: URL(fileURLWithPath: cli.database))
+        #expect(file.range(of: Data("ada@example.com".utf8)) == nil)
+        #expect(file.range(of: Data("Ada Lovelace".utf8)) == nil)
+        let answer = try cli.run(["customer", "erased", "ADA@example.com", "--json"])
+        #expect(answer.status == 0)
+        #expect(try answer.json()["customer_id"] as? Int == 1)
+        #expect(try cli.run(["customer", "erased", "bob@example.com"]).status == 67)
+        let again = try cli.run(["customer", "erase", "1", "--yes", "--json"])
+        #expect(again.status == 0)
+        #expect(try again.json()["changed"] as? Bool == false)
+        #expect(try cli.run(["doctor"]).status == 0)
+    }
+
+    @Test func givenNoTerminal_whenErasingWithoutYes_then64NamingYesAndNothingChanges() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        let refused = try cli.run(["customer", "erase", "ada@example.com", "--json"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--yes"))
+        #expect(try cli.sqlite("SELECT email FROM customers") == "ada@example.com")
+        #expect(try cli.run(["customer", "erase", "nobody@example.com", "--yes"]).status == 67)
+    }
+
+    @Test func givenATerminal_whenErasing_thenTheEmailMustBeTyped() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try provision(cli)
+        let wrong = try cli.terminal(
+            ["customer", "erase", "1"], [.expect("Type ada@example.com"), .send("yes\n")])
+        #expect(wrong.status == 1, "\(wrong.transcript)")
+        #expect(try cli.sqlite("SELECT email FROM customers") == "ada@example.com")
+        let right = try cli.terminal(
+            ["customer", "erase", "1"],
+            [.expect("Type ada@example.com"), .send("ada@example.com\n"), .expect("erased")])
+        #expect(right.status == 0, "\(right.transcript)")
+        #expect(try cli.sqlite("SELECT email FROM customers") == "erased-1@erased.invalid")
+    }
 }

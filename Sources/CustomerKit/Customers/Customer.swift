@@ -40,6 +40,8 @@ public struct Customer: Sendable, Equatable, Codable {
     public var lastLoginAt: String?
     public var createdAt: String
     public var updatedAt: String
+    /// When the customer's personal data was erased (SPEC 9); nil for a customer never erased.
+    public var erasedAt: String? = nil
 
     /// True when the customer can log in with a password at all.
     public var hasPassword: Bool { passwordHash != nil }

@@ -230,5 +230,11 @@ enum Migrations {
             up: ["ALTER TABLE audit_log ADD COLUMN os_user TEXT"],
             down: ["ALTER TABLE audit_log DROP COLUMN os_user"]
         ),
+        // Erasure on request keeps the row (its ledger is a financial record) and says when it went.
+        Migration(
+            name: "013_add_customer_erased_at",
+            up: ["ALTER TABLE customers ADD COLUMN erased_at TEXT"],
+            down: ["ALTER TABLE customers DROP COLUMN erased_at"]
+        ),
     ]
 }

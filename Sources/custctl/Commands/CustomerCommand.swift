@@ -8,6 +8,7 @@ struct CustomerCommand: ParsableCommand {
         abstract: "List, show, update, deactivate and activate customers.",
         subcommands: [
             CustomerList.self, CustomerShow.self, CustomerUpdate.self, CustomerDeactivate.self, CustomerActivate.self,
+            CustomerErase.self, CustomerErased.self,
         ]
     )
 }
