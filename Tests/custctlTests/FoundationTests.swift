@@ -79,7 +79,7 @@ import Testing
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
         let newestTwo = Array(try cli.migrationNames().suffix(2))
-        let reverted = try cli.run(["migrate", "rollback", "--steps", "2", "--json"]).json()
+        let reverted = try cli.run(["migrate", "rollback", "--yes", "--steps", "2", "--json"]).json()
         #expect(reverted["reverted"] as? [String] == newestTwo.reversed())
         let refused = try cli.run(["customer", "list", "--json"])
         #expect(refused.status == 78)
@@ -104,7 +104,9 @@ import Testing
         _ = try cli.sqlite(
             "INSERT INTO custctl_migrations (name, applied_at) VALUES ('999_from_the_future', '2030-01-01T00:00:00.000Z')"
         )
-        for arguments in [["customer", "list", "--json"], ["migrate", "--json"], ["migrate", "rollback", "--json"]] {
+        for arguments in [
+            ["customer", "list", "--json"], ["migrate", "--json"], ["migrate", "rollback", "--yes", "--json"],
+        ] {
             let result = try cli.run(arguments)
             #expect(result.status == 78, "\(arguments)")
             #expect(try result.jsonError()["error"] as? String == "database_newer")
@@ -115,7 +117,7 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
-        let result = try cli.run(["migrate", "rollback", "--all", "--json"])
+        let result = try cli.run(["migrate", "rollback", "--yes", "--all", "--json"])
         #expect(result.status == 0)
         #expect((try result.json()["reverted"] as? [String]) == (try cli.migrationNames().reversed()))
         #expect(try cli.sqlite("SELECT count(*) FROM sqlite_master") == "0")
@@ -128,7 +130,7 @@ import Testing
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
         try insertCustomer(cli, id: 1, email: "ada@example.com")
-        let rollback = try cli.run(["migrate", "rollback", "--steps", "1", "--json"]).json()
+        let rollback = try cli.run(["migrate", "rollback", "--yes", "--steps", "1", "--json"]).json()
         let backup = cli.directory.appendingPathComponent(try #require(rollback["backup"] as? String)).path
         #expect(try cli.mode(backup) == 0o600)
         #expect(try cli.sqlite("SELECT email FROM customers", database: backup) == "ada@example.com")
@@ -148,12 +150,12 @@ import Testing
         defer { cli.cleanUp() }
         let marked = try cli.run(["migrate", "--mark", "production", "--json"])
         #expect(try marked.json()["environment"] as? String == "production")
-        let refused = try cli.run(["migrate", "rollback", "--all", "--json"])
+        let refused = try cli.run(["migrate", "rollback", "--yes", "--all", "--json"])
         #expect(refused.status == 78)
         #expect(try refused.jsonError()["error"] as? String == "production_database")
         #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == String(try cli.migrationNames().count))
         #expect(try cli.run(["migrate", "--mark", "staging"]).status == 0)
-        #expect(try cli.run(["migrate", "rollback"]).status == 0)
+        #expect(try cli.run(["migrate", "rollback", "--yes"]).status == 0)
         #expect(try cli.run(["migrate", "--mark", "nowhere"]).status == 64)
     }
 
@@ -225,7 +227,7 @@ import Testing
         #expect(try cli.run(["migrate", "rollback", "--steps", "0"]).status == 64)
         #expect(try cli.run(["migrate", "rollback", "--steps", "1", "--all"]).status == 64)
         #expect(try cli.run(["migrate"]).status == 0)
-        #expect(try cli.run(["migrate", "rollback", "--to", "no_such_migration"]).status == 64)
+        #expect(try cli.run(["migrate", "rollback", "--yes", "--to", "no_such_migration"]).status == 64)
         #expect(try cli.run(["customer", "list", "--busy-timeout", "soon"]).status == 64)
         #expect(try cli.run(["customer", "list"], environment: ["CUSTCTL_BUSY_TIMEOUT": "soon"]).status == 64)
         let badEmail = try cli.run(["customer", "show", "not-an-email", "--json"])

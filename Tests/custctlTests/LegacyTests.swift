@@ -49,10 +49,19 @@ import Testing
         #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
         #expect(try cli.run(["apikey", "verify"], stdin: "sk_live_ada_inline_0001\n").status == 0)
         #expect(try cli.run(["seed"]).status == 78)
-        #expect(try cli.run(["migrate", "rollback", "--all"]).status == 78)
+        #expect(try cli.run(["migrate", "rollback", "--yes", "--all"]).status == 78)
         #expect(try cli.run(["migrate", "--mark", "staging"]).status == 0)
-        let rollback = try cli.run(["migrate", "rollback", "--to", "008_create_provision_requests", "--json"])
+        // The dry run says exactly what the real run does: every migration, and the six keys.
+        let dryRollback = try cli.run(["migrate", "rollback", "--dry-run", "--to", "008_create_provision_requests", "--json"])
+        #expect(dryRollback.status == 0)
+        #expect(try cli.run(["migrate", "status", "--json"]).json()["layout"] as? String == "custctl")
+        let rollback = try cli.run(["migrate", "rollback", "--yes", "--to", "008_create_provision_requests", "--json"])
         #expect(rollback.status == 0)
+        #expect(try dryRollback.json()["reverted"] as? [String] == (try rollback.json()["reverted"] as? [String]))
+        #expect((try dryRollback.json()["unrecoverable"] as? [[String: Any]])?.count == 6)
+        #expect(
+            (try dryRollback.json()["unrecoverable"] as? [[String: Any]])?.compactMap { $0["id"] as? Int }
+                == (try rollback.json()["unrecoverable"] as? [[String: Any]])?.compactMap { $0["id"] as? Int })
         #expect(((try rollback.json()["legacy"] as? [String: Any])?["keys_not_restored"] as? [Any])?.count == 6)
         #expect(try cli.run(["migrate", "status", "--json"]).json()["layout"] as? String == "legacy")
         #expect(try cli.sqlite("SELECT count(*) FROM customers") == "6")

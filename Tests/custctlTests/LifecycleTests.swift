@@ -259,4 +259,39 @@ import Testing
         #expect(right.status == 0, "\(right.transcript)")
         #expect(try cli.sqlite("SELECT email FROM customers") == "erased-1@erased.invalid")
     }
+    // MARK: - confirmations
+
+    @Test func givenNoTerminal_whenRollingBackWithoutYes_then64NamingYesAndNothingReverted() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["migrate", "--quiet"]).status == 0)
+        let refused = try cli.run(["migrate", "rollback", "--all", "--json"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--yes"))
+        #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
+    }
+
+    @Test func givenProduction_whenRollingBackWithoutYes_thenTheRefusalComesFirst() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["migrate", "--mark", "production", "--quiet"]).status == 0)
+        let refused = try cli.run(["migrate", "rollback", "--json"])
+        #expect(refused.status == 78)
+        #expect(try refused.jsonError()["error"] as? String == "production_database")
+        let dry = try cli.run(["migrate", "rollback", "--dry-run", "--json"])
+        #expect(dry.status == 0)
+    }
+
+    @Test func givenATerminal_whenRollingBack_thenYesMustBeTyped() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["migrate", "--quiet"]).status == 0)
+        let declined = try cli.terminal(["migrate", "rollback"], [.expect("Type yes"), .send("no\n")])
+        #expect(declined.status == 1, "\(declined.transcript)")
+        #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
+        let confirmed = try cli.terminal(
+            ["migrate", "rollback"], [.expect("Type yes"), .send("yes\n"), .expect("reverted")])
+        #expect(confirmed.status == 0, "\(confirmed.transcript)")
+        #expect(try cli.run(["migrate", "status", "--check"]).status == 78)
+    }
 }

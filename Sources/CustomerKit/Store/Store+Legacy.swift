@@ -378,8 +378,9 @@ extension Store {
     }
 
     /// Gives back the legacy database exactly as it was before consolidation (plaintext API keys
-    /// excepted), in one transaction: custctl's tables and bookkeeping go.
-    func restoreLegacy() throws -> LegacyRestoreReport {
+    /// excepted), in one transaction: custctl's tables and bookkeeping go. With `dryRun` the
+    /// transaction is rolled back after the report is made.
+    func restoreLegacy(dryRun: Bool) throws -> LegacyRestoreReport {
         try mapErrors {
             try writer.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA foreign_keys = OFF")
@@ -387,7 +388,7 @@ extension Store {
                 var report: LegacyRestoreReport?
                 try db.inTransaction(.immediate) {
                     report = try Store.restore(db)
-                    return .commit
+                    return dryRun ? .rollback : .commit
                 }
                 guard let report else { throw StoreError.sqlite("restore produced no report") }
                 return report

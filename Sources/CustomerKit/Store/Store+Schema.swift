@@ -277,17 +277,25 @@ extension Store {
             }
             let unknown = toRevert.filter { status.unknown.contains($0) }
             if !unknown.isEmpty { throw MigrationError.cannotRevertUnknown(unknown) }
+            // The consolidation cannot be reverted alone: it gives the legacy database back whole. A dry
+            // run restores it too, in a transaction it then rolls back, so it reports exactly what the
+            // real run would (SPEC 9: honest dry runs).
+            let restoresLegacy =
+                try status.layout == .custctl && toRevert.contains(LegacyLayout.consolidationMigration)
+                && read { try $0.tableExists("legacy_archive") }
+            if restoresLegacy && dryRun {
+                var run = RollbackRun(reverted: newestFirst, backupPath: nil, dryRun: true)
+                run.legacy = try restoreLegacy(dryRun: true)
+                return run
+            }
             if dryRun || status.layout != .custctl || (toRevert.isEmpty && target != .all) {
                 return RollbackRun(reverted: toRevert, backupPath: nil, dryRun: dryRun)
             }
             try refuseProduction("roll back migrations")
             let backupPath = backup ? try backupIfHoldsData() : nil
-            if toRevert.contains(LegacyLayout.consolidationMigration),
-                try read({ try $0.tableExists("legacy_archive") })
-            {
-                // The consolidation cannot be reverted alone: it gives the legacy database back whole.
+            if restoresLegacy {
                 var run = RollbackRun(reverted: newestFirst, backupPath: backupPath, dryRun: false)
-                run.legacy = try restoreLegacy()
+                run.legacy = try restoreLegacy(dryRun: false)
                 progress("restored the legacy layout")
                 return run
             }

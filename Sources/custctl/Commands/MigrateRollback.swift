@@ -32,6 +32,9 @@ struct MigrateRollback: ParsableCommand {
     @Flag(help: "Do not write a backup copy first.")
     var noBackup = false
 
+    @Flag(help: "Confirm without a prompt (required when standard input is not a terminal).")
+    var yes = false
+
     func validate() throws {
         let chosen = [steps != nil, to != nil, all].filter { $0 }.count
         guard chosen <= 1 else { throw ValidationError("use only one of --steps, --to and --all") }
@@ -42,6 +45,19 @@ struct MigrateRollback: ParsableCommand {
         let output = global.output
         let target: RollbackTarget = all ? .all : to.map(RollbackTarget.to) ?? .steps(steps ?? 1)
         let store = try global.openStoreForMaintenance(.reads)
+        if !dryRun {
+            // A production refusal comes before any question; the question names what will go.
+            try store.refuseProduction("roll back migrations")
+            let plan = try store.rollback(target, dryRun: true)
+            if !plan.reverted.isEmpty {
+                var question =
+                    "roll back \(plan.reverted.count) migration(s) (\(plan.reverted.joined(separator: ", ")))"
+                if let keys = plan.legacy?.keysNotRestored, !keys.isEmpty {
+                    question += "; \(keys.count) plaintext API key(s) cannot come back"
+                }
+                try Confirmation.require(question, typing: "yes", yes: yes)
+            }
+        }
         let run = try store.rollback(target, dryRun: dryRun, backup: !noBackup) { name in
             output.note(name)
         }
@@ -58,7 +74,8 @@ struct MigrateRollback: ParsableCommand {
             }
             if let legacy = run.legacy {
                 lines.append(
-                    "restored the legacy tables \(legacy.tables.joined(separator: ", ")) (\(legacy.rows) rows)")
+                    (run.dryRun ? "would restore" : "restored")
+                        + " the legacy tables \(legacy.tables.joined(separator: ", ")) (\(legacy.rows) rows)")
                 if !legacy.keysNotRestored.isEmpty {
                     lines.append(
                         "plaintext API keys cannot come back from their hashes; these hold sha256:<hex> instead:")
@@ -75,6 +92,8 @@ extension RollbackRun {
         .object(
             [
                 ("reverted", .array(reverted.map(JSONValue.string))),
+                // What cannot come back (plaintext legacy keys), the same on a dry run and a real one.
+                ("unrecoverable", .array((legacy?.keysNotRestored ?? []).map(\.json))),
                 ("dry_run", .bool(dryRun)),
                 ("backup", .optional(backupPath)),
             ]
