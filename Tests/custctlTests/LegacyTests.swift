@@ -52,7 +52,9 @@ import Testing
         #expect(try cli.run(["migrate", "rollback", "--yes", "--all"]).status == 78)
         #expect(try cli.run(["migrate", "--mark", "staging"]).status == 0)
         // The dry run says exactly what the real run does: every migration, and the six keys.
-        let dryRollback = try cli.run(["migrate", "rollback", "--dry-run", "--to", "008_create_provision_requests", "--json"])
+        let dryRollback = try cli.run([
+            "migrate", "rollback", "--dry-run", "--to", "008_create_provision_requests", "--json",
+        ])
         #expect(dryRollback.status == 0)
         #expect(try cli.run(["migrate", "status", "--json"]).json()["layout"] as? String == "custctl")
         let rollback = try cli.run(["migrate", "rollback", "--yes", "--to", "008_create_provision_requests", "--json"])

@@ -181,7 +181,8 @@ public struct CreditLedger: Sendable {
             }
             let entry = try tx.append(
                 NewLedgerEntry(
-                    amount: amount, kind: .adjust, source: "manual", idempotencyKey: idempotencyKey, metadata: metadata))
+                    amount: amount, kind: .adjust, source: "manual", idempotencyKey: idempotencyKey, metadata: metadata)
+            )
             try tx.audit(
                 "credits.adjust", actor: actor,
                 details: [("entry_id", .int(entry.id)), ("amount", .int(amount)), ("reason", .string(reason))])

@@ -35,7 +35,9 @@ struct CreditsAdjust: ParsableCommand {
     @OptionGroup var actor: ActorOption
 
     func validate() throws {
-        guard (add == nil) != (remove == nil) else { throw ValidationError("give exactly one of --add N or --remove N") }
+        guard (add == nil) != (remove == nil) else {
+            throw ValidationError("give exactly one of --add N or --remove N")
+        }
     }
 
     func run() throws {
