@@ -37,6 +37,9 @@ struct Custctl: ParsableCommand {
         }
         let json = beforeSeparator.contains("--json")
         do {
+            if let unknown = UnknownCommand.find(in: arguments, root: Custctl.self) {
+                throw ValidationError(unknown.description)
+            }
             var command = try parseAsRoot(arguments)
             try Settings.check()
             try command.run()

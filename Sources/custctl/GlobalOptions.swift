@@ -18,7 +18,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print machine output: one JSON object, or JSON Lines for lists.")
     var json = false
 
-    @Flag(help: "Print only data and errors.")
+    @Flag(help: "Print only errors (and a secret that cannot be shown again, such as a new API key).")
     var quiet = false
 
     @Flag(help: "Print extra diagnostics on standard error.")
@@ -29,13 +29,19 @@ struct GlobalOptions: ParsableArguments {
     /// Flags, for the same.
     static let flags: Set<String> = ["--json", "--quiet", "--verbose"]
 
-    /// Moves global options written before the subcommand name to its end, so that
-    /// `custctl --database x.db credits balance E` parses like `custctl credits balance E --database x.db`.
+    /// Moves global options to the end of the arguments (before any `--`), wherever they were written,
+    /// so that `custctl --database x.db credits balance E` and `custctl credits --json balance E` parse
+    /// like `custctl credits balance E --database x.db --json`: only the last command declares them.
     static func hoist(_ arguments: [String]) -> [String] {
         var hoisted: [String] = []
+        var rest: [String] = []
         var index = 0
         while index < arguments.count {
             let token = arguments[index]
+            if token == "--" {
+                rest.append(contentsOf: arguments[index...])
+                break
+            }
             let name = token.split(separator: "=", maxSplits: 1).first.map(String.init) ?? token
             if flags.contains(token) || (valued.contains(name) && token.contains("=")) {
                 hoisted.append(token)
@@ -44,11 +50,11 @@ struct GlobalOptions: ParsableArguments {
                 hoisted.append(contentsOf: arguments[index...index + 1])
                 index += 2
             } else {
-                break
+                rest.append(token)
+                index += 1
             }
         }
         guard !hoisted.isEmpty else { return arguments }
-        var rest = Array(arguments[index...])
         let insertAt = rest.firstIndex(of: "--") ?? rest.endIndex
         rest.insert(contentsOf: hoisted, at: insertAt)
         return rest

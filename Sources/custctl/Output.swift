@@ -10,24 +10,33 @@ struct Output {
     let quiet: Bool
     let verbose: Bool
 
-    /// Prints a command's result: `object` with `--json`, else `human` (nothing when empty).
+    /// Prints a command's result: `object` with `--json`, else `human` (nothing when empty, or with
+    /// `--quiet`, which leaves only errors).
     func result(_ object: JSONValue, human: () -> String) {
         if json {
             Output.write(object.serialized + "\n", to: .stdout)
-        } else {
+        } else if !quiet {
             let text = human()
             if !text.isEmpty { Output.write(text.hasSuffix("\n") ? text : text + "\n", to: .stdout) }
         }
     }
 
-    /// Prints a list: JSON Lines with `--json`, else a table (nothing when empty) and `summary` on stderr.
+    /// Prints a list: JSON Lines with `--json`, else a table (nothing when empty, or with `--quiet`) and
+    /// `summary` on stderr.
     func list<T>(_ items: [T], header: [String], row: (T) -> [String], json: (T) -> JSONValue, summary: String) {
         if self.json {
             for item in items { Output.write(json(item).serialized + "\n", to: .stdout) }
             return
         }
-        if !items.isEmpty { Output.write(Output.table(header, items.map(row)) + "\n", to: .stdout) }
+        if !items.isEmpty && !quiet { Output.write(Output.table(header, items.map(row)) + "\n", to: .stdout) }
         note(summary)
+    }
+
+    /// A secret shown once (a new API key, a generated password): printed even with `--quiet`, since
+    /// it cannot be shown again.
+    func secret(_ text: String) {
+        guard !json else { return }
+        Output.write(text + "\n", to: .stdout)
     }
 
     /// A progress or status note on standard error (silenced by `--quiet` and `--json`).
@@ -71,24 +80,26 @@ struct Output {
         }
     }
 
-    /// True when colour may be used on standard error.
+    /// True when colour may be used on standard error: a terminal that can show it, and no NO_COLOR.
     static var colourOnStderr: Bool {
-        isatty(STDERR_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let environment = ProcessInfo.processInfo.environment
+        return isatty(STDERR_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 
     /// Pads columns for a human table. Cells are escaped first, so a stored value holding a newline or
     /// an escape sequence cannot forge a row or rewrite the terminal (SPEC 5.9).
     static func table(_ header: [String], _ rows: [[String]]) -> String {
         let rows = rows.map { $0.map(escapingControls) }
-        var widths = header.map(\.count)
+        var widths = header.map(displayWidth)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
-                widths[index] = max(widths[index], cell.count)
+                widths[index] = max(widths[index], displayWidth(cell))
             }
         }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
-                index == cells.count - 1 ? cell : cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                index == cells.count - 1
+                    ? cell : cell + String(repeating: " ", count: max(0, widths[index] - displayWidth(cell)))
             }.joined(separator: "  ")
         }
         return ([line(header)] + rows.map(line)).joined(separator: "\n")
@@ -117,6 +128,32 @@ struct Output {
         switch scalar.properties.generalCategory {
         case .control, .format, .lineSeparator, .paragraphSeparator: return true
         default: return false
+        }
+    }
+
+    /// Columns a string takes on a terminal: wide (CJK, fullwidth) and emoji characters take two,
+    /// combining marks and joiners none.
+    static func displayWidth(_ text: String) -> Int {
+        text.reduce(0) { total, character in
+            let scalars = character.unicodeScalars
+            guard let first = scalars.first else { return total }
+            if first.properties.isEmojiPresentation || scalars.contains(where: { $0.value == 0xFE0F }) {
+                return total + 2
+            }
+            if first.properties.generalCategory == .control { return total }
+            return total + (isWide(first) ? 2 : 1)
+        }
+    }
+
+    /// East Asian Wide and Fullwidth ranges (Unicode TR 11), the ones terminals draw two columns wide.
+    private static func isWide(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF,
+            0xA000...0xA4CF, 0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60,
+            0xFFE0...0xFFE6, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            return true
+        default:
+            return false
         }
     }
 }

@@ -181,8 +181,8 @@ import Testing
         defer { cli.cleanUp() }
         let args = ["provision", "--email", "ada@example.com", "--name", "Ada", "--billing", "stripe", "--json"]
         for (mode, status, code) in [
-            ("fail-first", Int32(1), "billing_unavailable"), ("not-json", 1, "billing_unavailable"),
-            ("reject", 69, "billing_refused"), ("slow", 1, "billing_unavailable"),
+            ("fail-first", Int32(75), "billing_unavailable"), ("not-json", 75, "billing_unavailable"),
+            ("reject", 69, "billing_refused"), ("slow", 75, "billing_unavailable"),
         ] {
             let stripe = try FakeStripe(mode: mode, in: cli.directory)
             defer { stripe.stop() }

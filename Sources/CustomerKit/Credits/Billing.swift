@@ -87,10 +87,12 @@ extension CreditLedger {
     public func cancel(_ reference: CustomerReference, atPeriodEnd: Bool, actor: Actor) throws -> BillingChange {
         try store.withLedger(reference) { tx in
             var billing = BillingState(tx.customer)
-            guard billing.plan == .pro else { throw CreditsError.notSubscribed(tx.customer.email) }
-            if billing.status == .canceled && atPeriodEnd {
+            // Canceled already (at the period's end, or at once and back on pay-as-you-go): a repeat
+            // changes nothing. An immediate cancel after one at the period's end still takes effect.
+            if billing.status == .canceled && (atPeriodEnd || billing.plan != .pro) {
                 return BillingChange(customer: tx.customer, changed: false, granted: nil)
             }
+            guard billing.plan == .pro else { throw CreditsError.notSubscribed(tx.customer.email) }
             billing.status = .canceled
             if !atPeriodEnd {
                 billing.plan = .payAsYouGo

@@ -32,7 +32,7 @@ public enum BillingProviderError: DomainError, Equatable {
         switch self {
         case .missingAPIKey, .invalidBaseURL: return .configuration
         case .refused: return .refused
-        case .unavailable: return .other
+        case .unavailable: return .tryLater
         }
     }
 
@@ -51,7 +51,8 @@ public enum BillingProviderError: DomainError, Equatable {
         case let .refused(status, message): return "Stripe refused the customer (HTTP \(status)): \(message)"
         case .unavailable(let reason):
             return
-                "Stripe could not be reached or answered oddly (\(reason)); nothing was written, retry the same command"
+                "Stripe could not be reached or answered oddly (\(reason)); nothing was written: try the same command "
+                + "again later (its idempotency key makes the retry safe)"
         }
     }
 }

@@ -48,6 +48,13 @@ public struct MigrationRun: Sendable, Equatable {
     public var consolidation: ConsolidationReport? = nil
 }
 
+extension MigrationRun {
+    /// What a dry run reports for a database file that does not exist yet: everything would apply.
+    public static var newDatabase: MigrationRun {
+        MigrationRun(applied: Migrations.all.map(\.name), backupPath: nil, environment: .development, dryRun: true)
+    }
+}
+
 /// How far `migrate rollback` goes.
 public enum RollbackTarget: Sendable, Equatable {
     /// Revert the newest N migrations.

@@ -1,28 +1,41 @@
 import ArgumentParser
+import Foundation
 import CustomerKit
 
-/// `custctl migrate`: apply pending migrations; `status` and `rollback` as subcommands.
+/// `custctl migrate`: apply pending migrations (the default); `status` and `rollback` as subcommands.
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply, inspect or roll back schema migrations.",
+        abstract: "Apply pending migrations (each in its own transaction); inspect or roll them back.",
+        // The default subcommand's options, so that `custctl migrate --help` shows them: a parent
+        // command cannot declare them itself, or it would take `--dry-run` from `migrate rollback`.
+        discussion: """
+            custctl migrate [--dry-run] [--no-backup] [--mark ENV] [--actor NAME] applies every pending \
+            migration. Before changing a database that holds data it writes a backup copy next to it \
+            (PATH.backup-<UTC time>, mode 0600; the newest three are kept). A legacy database is consolidated \
+            in one transaction.
+
+              --dry-run      print what would run and change nothing
+              --no-backup    do not write a backup copy first
+              --mark ENV     mark the database production, staging, development or test (audited)
+
+            Example:
+              custctl migrate --dry-run
+              custctl migrate --mark staging
+            """,
         subcommands: [MigrateApply.self, MigrateStatus.self, MigrateRollback.self],
         defaultSubcommand: MigrateApply.self
     )
 }
 
-/// `custctl migrate [--dry-run] [--no-backup] [--mark ENV]`.
+/// `custctl migrate [apply] [--dry-run] [--no-backup] [--mark ENV]`.
 struct MigrateApply: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "apply",
         abstract: "Apply all pending migrations, each in its own transaction (the default).",
         discussion: """
-            Before changing a database that holds data, a backup copy is written next to it \
-            (PATH.backup-<UTC time>, mode 0600).
-
             Example:
               custctl migrate --dry-run
-              custctl migrate --mark staging
             """
     )
 
@@ -41,10 +54,13 @@ struct MigrateApply: ParsableCommand {
 
     func run() throws {
         let output = global.output
-        let store = try global.openStoreForMaintenance()
-        let run = try store.migrate(dryRun: dryRun, backup: !noBackup, mark: mark, actor: actor.resolved) { name in
-            output.note(name)
-        }
+        // A dry run changes nothing, not even by creating the file it would migrate.
+        let run =
+            dryRun && access(global.databasePath(), F_OK) != 0
+            ? MigrationRun.newDatabase
+            : try global.openStoreForMaintenance().migrate(
+                dryRun: dryRun, backup: !noBackup, mark: mark, actor: actor.resolved
+            ) { name in output.note(name) }
         output.result(run.json) {
             var lines: [String] = []
             if let backup = run.backupPath { lines.append("backup written to \(backup)") }

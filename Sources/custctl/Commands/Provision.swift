@@ -59,10 +59,22 @@ struct Provision: ParsableCommand {
                     email: email ?? "", name: name ?? "", company: company, source: source, forges: forge,
                     idempotencyKey: idempotencyKey),
                 ifNotExists: ifNotExists)
-            global.output.result(result.json) { result.human }
+            show(result, line: nil)
             return
         }
         try runBatch(file, provisioner)
+    }
+
+    /// Prints one result. With `--quiet` only a new API key is printed (it cannot be shown again), so
+    /// `KEY=$(custctl provision ... --quiet)` works.
+    private func show(_ result: ProvisionResult, line: Int?) {
+        let output = global.output
+        if output.quiet && !output.json {
+            if result.created, let key = result.apiKey { output.secret(line.map { "line \($0): \(key)" } ?? key) }
+            return
+        }
+        let prefix = line.map { "line \($0): " } ?? ""
+        output.result(line.map(result.json(line:)) ?? result.json) { prefix + result.human }
     }
 
     private func runBatch(_ path: String, _ provisioner: Provisioner) throws {
@@ -80,9 +92,7 @@ struct Provision: ParsableCommand {
             let results = try provisioner.provisionAtomically(valid, ifNotExists: ifNotExists) { done in
                 output.progress(done, of: valid.count, "provisioned")
             }
-            for (index, result) in results.enumerated() {
-                output.result(result.json(line: valid[index].line)) { "line \(valid[index].line): " + result.human }
-            }
+            for (index, result) in results.enumerated() { show(result, line: valid[index].line) }
             output.note(
                 "provisioned \(results.filter(\.created).count) of \(results.count) record(s) in one transaction")
             return
@@ -99,7 +109,7 @@ struct Provision: ParsableCommand {
                     switch outcome {
                     case .success(let result):
                         succeeded += 1
-                        output.result(result.json(line: line)) { "line \(line): " + result.human }
+                        show(result, line: line)
                     case .failure(let error):
                         report(error, line: line, output)
                         firstFailure = firstFailure ?? error

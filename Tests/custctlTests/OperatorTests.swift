@@ -1,0 +1,107 @@
+import Foundation
+import Testing
+
+/// End-to-end: terminal manners and consistent answers for an operator at a shell (SPEC 2 and 9).
+@Suite struct OperatorTests {
+    @Test func givenQuiet_thenOnlyErrorsAndSecretsArePrinted() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let migrated = try cli.run(["migrate", "--quiet"])
+        #expect(migrated.stdout.isEmpty && migrated.stderr.isEmpty, "\(migrated)")
+        let provisioned = try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"])
+        #expect(provisioned.stderr.isEmpty)
+        #expect(provisioned.stdout.hasPrefix("cck_"), "the new key is printed alone: \(provisioned.stdout)")
+        #expect(provisioned.stdout.split(separator: "\n").count == 1)
+        let granted = try cli.run(["credits", "grant", "ada@example.com", "3", "--source", "manual", "--quiet"])
+        #expect(granted.status == 0)
+        #expect(granted.stdout.isEmpty && granted.stderr.isEmpty, "\(granted)")
+        let again = try cli.run(["migrate", "--quiet"])
+        #expect(again.stdout.isEmpty && again.stderr.isEmpty)
+        let failed = try cli.run(["credits", "balance", "nobody@example.com", "--quiet"])
+        #expect(failed.status == 67)
+        #expect(failed.stderr.hasPrefix("error:"))
+    }
+
+    @Test func givenGlobalOptionsBetweenAGroupAndItsVerb_thenTheyWork() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
+        let balance = try cli.run(["credits", "--json", "balance", "ada@example.com"])
+        #expect(balance.status == 0, "\(balance.stderr)")
+        #expect(try balance.json()["balance"] as? Int == 5)
+        let other = cli.directory.appendingPathComponent("other.db").path
+        #expect(try cli.run(["migrate", "--database", other, "--quiet"]).status == 0)
+        #expect(try cli.run(["customer", "--database", other, "list", "--json"]).stdout.isEmpty)
+    }
+
+    @Test(arguments: [
+        (["custmer", "list"], "custctl customer"), (["credits", "balanse", "x"], "custctl credits balance"),
+        (["migrate", "stauts"], "custctl migrate status"),
+    ])
+    func givenAMistypedCommand_thenTheNearestIsSuggested(arguments: [String], suggestion: String) throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let result = try cli.run(arguments)
+        #expect(result.status == 64)
+        #expect(result.stderr.contains("did you mean '\(suggestion)'"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func givenMigrateHelp_thenItsOwnOptionsAreShown() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let help = try cli.run(["migrate", "--help"]).stdout
+        for option in ["--dry-run", "--mark", "--no-backup", "status", "rollback"] {
+            #expect(help.contains(option), "\(option)")
+        }
+    }
+
+    @Test func givenADryRunOnANewPath_thenNoFileIsCreated() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let dry = try cli.run(["migrate", "--dry-run", "--json"])
+        #expect(dry.status == 0)
+        #expect((try dry.json()["applied"] as? [String])?.first == "001_create_customers")
+        #expect(!FileManager.default.fileExists(atPath: cli.database))
+    }
+
+    @Test func givenWideCharacters_whenListedAsATable_thenColumnsAlignByDisplayWidth() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        for (email, name) in [("a@example.com", "山田太郎"), ("b@example.com", "Bob"), ("c@example.com", "Zoë 🎉")] {
+            #expect(try cli.run(["provision", "--email", email, "--name", name, "--quiet"]).status == 0)
+        }
+        let table = try cli.run(["customer", "list"]).stdout.split(separator: "\n").map(String.init)
+        #expect(table.count == 4)
+        // The column after NAME (TYPE) starts at the same terminal column on every row.
+        let starts = table.map { line -> Int? in
+            guard let range = line.range(of: "trial") ?? line.range(of: "TYPE") else { return nil }
+            return width(String(line[..<range.lowerBound]))
+        }
+        #expect(starts.allSatisfy { $0 != nil })
+        #expect(Set(starts.compactMap { $0 }).count == 1, "\(table)")
+    }
+
+    /// Terminal columns, counted independently of the code under test: CJK and emoji take two.
+    private func width(_ text: String) -> Int {
+        text.reduce(0) { total, character in
+            let scalar = character.unicodeScalars.first?.value ?? 0
+            let wide = (0x3000...0x9FFF).contains(scalar) || scalar >= 0x1F300
+            return total + (wide ? 2 : 1)
+        }
+    }
+
+    @Test func givenBillingCanceledTwice_thenTheRepeatIsANoOp() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
+        #expect(try cli.run(["billing", "payment-method", "ada@example.com", "--consent", "--quiet"]).status == 0)
+        #expect(try cli.run(["billing", "subscribe", "ada@example.com", "--quiet"]).status == 0)
+        let first = try cli.run(["billing", "cancel", "ada@example.com", "--json"])
+        #expect(try first.json()["changed"] as? Bool == true)
+        let second = try cli.run(["billing", "cancel", "ada@example.com", "--json"])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try second.json()["changed"] as? Bool == false)
+        #expect(try cli.sqlite("SELECT count(*) FROM audit_log WHERE action = 'billing.cancel'") == "1")
+    }
+}
