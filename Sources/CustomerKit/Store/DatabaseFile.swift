@@ -5,12 +5,19 @@ import Foundation
 enum DatabaseFile {
     /// Makes sure `path` can be opened as a database: an existing regular file (or a link to one) is
     /// left alone; a missing one is created empty with mode 0600, so SQLite gives its -wal and -shm
-    /// files the same mode.
+    /// files the same mode. An existing empty file becomes a new database only when it is the current
+    /// user's and private: another user could have pre-created it to read what custctl stores.
     static func prepare(_ path: String) throws {
         var info = stat()
         if stat(path, &info) == 0 {
             if (info.st_mode & S_IFMT) == S_IFDIR {
                 throw StoreError.unusable(path: path, reason: "it is a directory")
+            }
+            if info.st_size == 0 {
+                if info.st_uid != geteuid() { throw StoreError.untrustedEmptyFile(path: path, problem: .otherOwner) }
+                if info.st_mode & 0o077 != 0 {
+                    throw StoreError.untrustedEmptyFile(path: path, problem: .openMode(info.st_mode & 0o777))
+                }
             }
             return
         }
@@ -27,13 +34,10 @@ enum DatabaseFile {
         throw StoreError.unusable(path: path, reason: describe(errno: code))
     }
 
-    /// Creates `path` empty with mode 0600, failing if it exists.
-    static func createExclusive(_ path: String) throws {
-        let fd = Foundation.open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw StoreError.unusable(path: path, reason: describe(errno: errno))
-        }
-        close(fd)
+    /// True when the file at `path` can be read or written by group or others.
+    static func isOpenToOthers(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && info.st_mode & 0o077 != 0
     }
 
     static func describe(errno code: Int32) -> String {
@@ -56,9 +60,14 @@ final class SchemaLock {
     /// Waits for the lock, up to `timeout` seconds (then the database counts as busy).
     init(databasePath: String, timeout: TimeInterval) throws {
         let lockPath = databasePath + "-lock"
-        let fd = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        // Not through a symlink: a link planted there must not make custctl create or lock another file.
+        let fd = Foundation.open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else {
-            throw StoreError.unusable(path: lockPath, reason: DatabaseFile.describe(errno: errno))
+            let reason =
+                errno == ELOOP
+                ? "it is a symbolic link; remove it (custctl makes its own lock file)"
+                : DatabaseFile.describe(errno: errno)
+            throw StoreError.unusable(path: lockPath, reason: reason)
         }
         let deadline = Date().addingTimeInterval(timeout)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {

@@ -114,6 +114,10 @@ extension Store {
         "users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts",
     ]
 
+    /// True when the database file can be read or written by group or others (custctl creates it
+    /// 0600, so someone else made it so); `migrate` warns and `doctor` reports it.
+    public var isOpenToOthers: Bool { path.map(DatabaseFile.isOpenToOthers) ?? false }
+
     /// Reads the schema state without changing anything.
     public func migrationStatus() throws -> MigrationStatus {
         try read { db in try Store.status(db) }
@@ -360,12 +364,18 @@ extension Store {
             attempt += 1
             candidate = "\(path).backup-\(stamp)Z-\(attempt)"
         }
-        try DatabaseFile.createExclusive(candidate)
+        // Created new and private first (SPEC 5.7); VACUUM INTO then fills the empty file, and the file
+        // is checked to be the one created here, so a file swapped in meanwhile is never reported as
+        // the backup.
+        let file = try SecretFile(creating: candidate, database: nil)
         do {
             try withoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [candidate]) }
         } catch {
-            unlink(candidate)
+            file.discard()
             throw error
+        }
+        guard file.isStillAtPath else {
+            throw StoreError.unusable(path: candidate, reason: "the backup file was replaced while it was written")
         }
         return candidate
     }

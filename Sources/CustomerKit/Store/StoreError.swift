@@ -4,6 +4,8 @@ import Foundation
 public enum StoreError: DomainError, Equatable {
     /// A command that only reads was pointed at a file that does not exist.
     case notFound(path: String)
+    /// An existing empty file that belongs to another user or is open to others: not adopted.
+    case untrustedEmptyFile(path: String, problem: EmptyFileProblem)
     /// The file cannot be opened or used (not SQLite, corrupt, I/O error, permissions).
     case unusable(path: String, reason: String)
     /// The database stayed locked by another process past the busy timeout.
@@ -24,6 +26,7 @@ public enum StoreError: DomainError, Equatable {
     public var kind: FailureKind {
         switch self {
         case .notFound: return .inputUnreadable
+        case .untrustedEmptyFile: return .authenticationFailed
         case .unusable: return .databaseUnusable
         case .busy: return .tryLater
         case .migrationsPending, .newerSchema, .legacyLayout, .foreignDatabase, .productionRefused:
@@ -35,6 +38,7 @@ public enum StoreError: DomainError, Equatable {
     public var code: String {
         switch self {
         case .notFound: return "database_not_found"
+        case .untrustedEmptyFile: return "untrusted_database_file"
         case .unusable: return "database_unusable"
         case .busy: return "database_busy"
         case .migrationsPending: return "migrations_pending"
@@ -51,6 +55,12 @@ public enum StoreError: DomainError, Equatable {
         case let .notFound(path):
             return "no database at \(path); check --database or CUSTCTL_DATABASE "
                 + "(commands that change data, and 'custctl migrate', create a new one)"
+        case let .untrustedEmptyFile(path, .otherOwner):
+            return "\(path) is an empty file that belongs to another user; custctl will not keep secrets in it: "
+                + "remove it, or if it is yours run 'chown $(id -un) \(path)' and 'chmod 600 \(path)'"
+        case let .untrustedEmptyFile(path, .openMode(mode)):
+            return "\(path) is an empty file with mode \(String(mode, radix: 8)), open to other users; "
+                + "run 'chmod 600 \(path)' first"
         case let .unusable(path, reason):
             return "cannot use database \(path): \(reason)"
         case let .busy(seconds):
@@ -91,4 +101,12 @@ public enum StoreError: DomainError, Equatable {
     private static func format(_ seconds: Double) -> String {
         seconds == seconds.rounded() ? String(Int(seconds)) : String(seconds)
     }
+}
+
+/// Why an existing empty file is not adopted as a database.
+public enum EmptyFileProblem: Sendable, Equatable {
+    /// It belongs to another user.
+    case otherOwner
+    /// Group or others may read or write it (the mode bits).
+    case openMode(mode_t)
 }

@@ -58,9 +58,7 @@ struct MigrateApply: ParsableCommand {
         let run =
             dryRun && access(global.databasePath(), F_OK) != 0
             ? MigrationRun.newDatabase
-            : try global.openStoreForMaintenance().migrate(
-                dryRun: dryRun, backup: !noBackup, mark: mark, actor: actor.resolved
-            ) { name in output.note(name) }
+            : try migrate(output)
         output.result(run.json) {
             var lines: [String] = []
             if let backup = run.backupPath { lines.append("backup written to \(backup)") }
@@ -75,6 +73,19 @@ struct MigrateApply: ParsableCommand {
             if let environment = run.environment { lines.append("environment: \(environment.rawValue)") }
             if let report = run.consolidation { lines += report.humanLines }
             return lines.joined(separator: "\n")
+        }
+    }
+}
+
+extension MigrateApply {
+    private func migrate(_ output: Output) throws -> MigrationRun {
+        let store = try global.openStoreForMaintenance()
+        if store.isOpenToOthers {
+            output.note(
+                "warning: \(global.databasePath()) can be read by other users; run 'chmod 600 \(global.databasePath())'")
+        }
+        return try store.migrate(dryRun: dryRun, backup: !noBackup, mark: mark, actor: actor.resolved) { name in
+            output.note(name)
         }
     }
 }

@@ -53,17 +53,24 @@ struct Seed: ParsableCommand {
             return
         }
         let plan = noPlan ? nil : try file.map(SeedPlan.load) ?? SeedPlan.default
-        let keysFile = try keysOut.map(KeysFile.init)
+        // Created before seeding, so a path that cannot be used fails before anything changes.
+        let keysFile = try keysOut.map { try SecretFile(creating: $0, database: global.databasePath()) }
         if reset {
             let removed = try seeder.reset()
             output.note("reset: removed \(removed) customer(s) and their data")
         }
         let adminPassword = Settings.environment["CUSTCTL_ADMIN_PASSWORD"].flatMap { $0.isEmpty ? nil : $0 }
-        let report = try seeder.seed(
-            plan: plan, count: count, randomSeed: randomSeed, withPasswords: withPasswords,
-            adminPassword: adminPassword
-        ) { done, total in
-            output.progress(done, of: total, "synthetic customers")
+        let report: SeedReport
+        do {
+            report = try seeder.seed(
+                plan: plan, count: count, randomSeed: randomSeed, withPasswords: withPasswords,
+                adminPassword: adminPassword
+            ) { done, total in
+                output.progress(done, of: total, "synthetic customers")
+            }
+        } catch {
+            keysFile?.discard()
+            throw error
         }
         let planKeys = report.keys.filter { key in
             plan?.customers.contains { $0.email.lowercased() == key.email.lowercased() } ?? false
@@ -72,6 +79,14 @@ struct Seed: ParsableCommand {
             try keysFile.write(report.keys)
         }
         let shownKeys = keysFile == nil ? planKeys : []
+        if output.quiet && !output.json {
+            // Secrets shown once are printed even with --quiet: they cannot be shown again.
+            for (email, password) in report.generatedPasswords {
+                output.secret("password for \(email) (shown once): \(password)")
+            }
+            for (email, name, key) in shownKeys { output.secret("API key \(name) for \(email) (shown once): \(key)") }
+            return
+        }
         output.result(
             .object([
                 ("run", .string(report.runId)),
@@ -115,27 +130,13 @@ struct Seed: ParsableCommand {
     }
 }
 
-/// The `--keys-out` file: created before seeding (so a bad path fails first) with mode 0600.
-struct KeysFile {
-    let path: String
-
-    init(_ path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0o600)
-        guard fd >= 0 else { throw BatchError.unreadable(path, reason: String(cString: strerror(errno))) }
-        fchmod(fd, 0o600)
-        close(fd)
-        self.path = path
-    }
-
+extension SecretFile {
+    /// Writes seeded API keys as JSON Lines.
     func write(_ keys: [(email: String, name: String, key: String)]) throws {
         let text = keys.map {
             JSONValue.object([("email", .string($0.email)), ("name", .string($0.name)), ("api_key", .string($0.key))])
                 .serialized + "\n"
         }.joined()
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw BatchError.unreadable(path, reason: "cannot open for writing")
-        }
-        defer { try? handle.close() }
-        try handle.write(contentsOf: Data(text.utf8))
+        try write(Data(text.utf8))
     }
 }
