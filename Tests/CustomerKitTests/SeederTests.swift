@@ -48,9 +48,13 @@ import Testing
         let (store, seeder) = try makeSeeder()
         _ = try seeder.seed(plan: .default, count: 20, randomSeed: 3, adminPassword: strongPassword)
         let before = try snapshot(store)
+        let auditBefore = try store.auditEntries().count
         let again = try seeder.seed(plan: .default, count: 20, randomSeed: 3, adminPassword: strongPassword)
         #expect(again.created.isEmpty && again.syntheticCreated == 0 && again.keys.isEmpty)
         #expect(try snapshot(store) == before)
+        // The run itself is audited (SPEC 5.9), and that is all it adds.
+        #expect(try store.auditEntries().count == auditBefore + 1)
+        #expect(try store.auditEntries().first?.action == "seed.run")
     }
 
     @Test func givenOneRandomSeed_whenTwoFreshDatabasesAreSeeded_thenTheirCustomersAreIdentical() throws {
@@ -111,7 +115,7 @@ import Testing
         try store.read { db in
             var rows: [String] = []
             for table in [
-                "customers", "api_keys", "forge_accounts", "credit_transactions", "scheduled_emails", "audit_log",
+                "customers", "api_keys", "forge_accounts", "credit_transactions", "scheduled_emails",
             ] {
                 rows += try Row.fetchAll(db, sql: "SELECT * FROM " + table + " ORDER BY id").map {
                     table + $0.description

@@ -36,7 +36,7 @@ import Testing
         #expect(seeded.status == 0)
         #expect(try seeded.json()["synthetic_created"] as? Int == 200)
         #expect(try cli.sqlite("SELECT count(DISTINCT email_normalized) FROM customers") == "208")
-        let cleaned = try cli.run(["seed", "--clean", "--json"])
+        let cleaned = try cli.run(["seed", "--clean", "--yes", "--json"])
         #expect(try cleaned.json()["removed"] as? Int == 207)
         #expect(try cli.sqlite("SELECT email FROM customers") == "real@example.com")
         #expect(try cli.sqlite("SELECT count(*) FROM api_keys") == "1")
@@ -64,5 +64,71 @@ import Testing
         #expect(try cli.run(["seed", "--reset", "--clean"]).status == 64)
         #expect(try cli.run(["seed", "--count", "-3"]).status == 64)
         #expect(try cli.sqlite("SELECT count(*) FROM customers") == "0")
+    }
+    /// Found: `seed --clean` deleted a paying customer provisioned with `--source seed`, and its ledger.
+    @Test func givenACustomerProvisionedWithSourceSeed_whenCleaned_thenItStaysWithItsLedger() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["seed", "--quiet"]).status == 0)
+        #expect(
+            try cli.run([
+                "provision", "--email", "paying@example.com", "--name", "Paying", "--source", "seed", "--quiet",
+            ])
+            .status == 0)
+        #expect(try cli.run(["credits", "grant", "paying@example.com", "50", "--source", "purchase"]).status == 0)
+        let refused = try cli.run(["seed", "--clean", "--json"])
+        #expect(refused.status == 64)
+        #expect(refused.stderr.contains("--yes"))
+        let cleaned = try cli.run(["seed", "--clean", "--yes", "--json"])
+        #expect(try cleaned.json()["removed"] as? Int == 7)
+        #expect(try cli.sqlite("SELECT email FROM customers") == "paying@example.com")
+        #expect(try cli.run(["credits", "balance", "paying@example.com", "--json"]).json()["balance"] as? Int == 55)
+        #expect(try cli.sqlite("SELECT count(*) FROM seed_runs") == "0")
+        let audit = try cli.run(["audit", "list", "--json"]).jsonLines().compactMap { $0["action"] as? String }
+        #expect(audit.contains("seed.run") && audit.contains("seed.clean"))
+    }
+
+    /// Every plan customer as the default plan says, or none of them.
+    private func planState(_ cli: CLI) throws -> String {
+        try cli.sqlite(
+            """
+            SELECT group_concat(email_normalized || ':' || is_staff || ':' || coalesce(admin_level, '-') || ':' ||
+              active || ':' || subscription_plan, ' ') FROM (SELECT * FROM customers
+              WHERE email_normalized IN ('admin@example.com', 'reader@example.com', 'inactive@example.com',
+                'pro@example.com') ORDER BY email_normalized)
+            """)
+    }
+
+    /// Found: a seed killed mid-plan left, after a re-run that exited 0, an admin that is not staff,
+    /// an "inactive" customer that is active and a Pro customer not on Pro.
+    @Test func givenSeedKilledAtAnyPoint_thenThePlanIsWholeOrAbsentAndARerunCompletesIt() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let expected =
+            "admin@example.com:1:full:1:pay_as_you_go inactive@example.com:0:-:0:pay_as_you_go "
+            + "pro@example.com:0:-:1:pro reader@example.com:1:read_only:1:pay_as_you_go"
+        let environment = ["CUSTCTL_ADMIN_PASSWORD": "Tr1cky-Falcon-Orbit", "CUSTCTL_BCRYPT_COST": "10"]
+        // How long the plan takes here, so the kills land before, during and after it.
+        let started = Date()
+        #expect(try cli.run(["seed", "--quiet"], environment: environment).status == 0)
+        let planTime = Date().timeIntervalSince(started)
+        #expect(try planState(cli) == expected)
+        var outcomes: [String] = []
+        for trial in 0..<10 {
+            let wipe = try cli.run(["seed", "--reset", "--no-plan", "--yes", "--quiet"], environment: environment)
+            #expect(wipe.status == 0, "\(wipe.stderr)")
+            #expect(try planState(cli) == "")
+            let running = try cli.start(["seed", "--count", "500", "--quiet"], environment: environment)
+            usleep(useconds_t(planTime * Double(trial) / 6 * 1_000_000))
+            kill(running.process.processIdentifier, SIGKILL)
+            _ = try running.wait()
+            let state = try planState(cli)
+            #expect(state == "" || state == expected, "trial \(trial): \(state)")
+            outcomes.append(state.isEmpty ? "none" : "whole")
+            #expect(try cli.run(["seed", "--quiet"], environment: environment).status == 0)
+            #expect(try planState(cli) == expected, "after the re-run of trial \(trial)")
+            #expect(try cli.run(["doctor"]).status == 0, "trial \(trial)")
+        }
+        print("seed kill outcomes: \(outcomes)")
     }
 }

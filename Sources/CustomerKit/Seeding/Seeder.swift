@@ -46,14 +46,21 @@ public struct Seeder: Sendable {
         var skipped: [String] = []
         var passwords: [(String, String)] = []
         var keys: [(String, String, String)] = []
-        for customer in plan?.customers ?? [] {
-            let email = try EmailAddress(customer.email)
-            if try store.customerExists(email) {
-                skipped.append(email.normalized)
-                continue
+        // The run's record and every plan customer in one transaction: a run killed at any point
+        // leaves the whole plan or none of it, never an admin without staff or a Pro customer not on
+        // Pro (SPEC 5.12).
+        try store.inOneTransaction {
+            try store.beginSeedRun(runId, actor: actor)
+            for customer in plan?.customers ?? [] {
+                let email = try EmailAddress(customer.email)
+                if try store.customerExists(email) {
+                    skipped.append(email.normalized)
+                    continue
+                }
+                try seedCustomer(
+                    customer, runId: runId, adminPassword: adminPassword, passwords: &passwords, keys: &keys)
+                created.append(email.normalized)
             }
-            try seedCustomer(customer, runId: runId, adminPassword: adminPassword, passwords: &passwords, keys: &keys)
-            created.append(email.normalized)
         }
         var synthetic = 0
         if count > 0 {
@@ -78,6 +85,8 @@ public struct Seeder: Sendable {
             }
             if let password, synthetic > 0 { passwords.append(("(every synthetic customer)", password)) }
         }
+        try store.auditSeedRun(
+            runId, actor: actor, created: created.count, skipped: skipped.count, synthetic: synthetic)
         return SeedReport(
             runId: runId, created: created, skipped: skipped, syntheticCreated: synthetic,
             generatedPasswords: passwords, keys: keys)

@@ -230,9 +230,31 @@ enum Migrations {
             up: ["ALTER TABLE audit_log ADD COLUMN os_user TEXT"],
             down: ["ALTER TABLE audit_log DROP COLUMN os_user"]
         ),
+        // Seed keeps its own record of what it created, so `seed --clean` never goes by a field a
+        // user can set (SPEC 5.12).
+        Migration(
+            name: "011_create_seed_runs",
+            up: [
+                """
+                CREATE TABLE seed_runs (
+                  id TEXT PRIMARY KEY NOT NULL,
+                  started_at TEXT NOT NULL,
+                  actor TEXT NOT NULL,
+                  os_user TEXT NOT NULL)
+                """,
+                """
+                CREATE TABLE seed_customers (
+                  customer_id INTEGER PRIMARY KEY REFERENCES customers(id) ON DELETE CASCADE,
+                  email_normalized TEXT NOT NULL,
+                  run_id TEXT NOT NULL REFERENCES seed_runs(id) ON DELETE CASCADE)
+                """,
+                "CREATE INDEX seed_customers_run_id ON seed_customers(run_id)",
+            ],
+            down: ["DROP TABLE seed_customers", "DROP TABLE seed_runs"]
+        ),
         // Erasure on request keeps the row (its ledger is a financial record) and says when it went.
         Migration(
-            name: "013_add_customer_erased_at",
+            name: "012_add_customer_erased_at",
             up: ["ALTER TABLE customers ADD COLUMN erased_at TEXT"],
             down: ["ALTER TABLE customers DROP COLUMN erased_at"]
         ),

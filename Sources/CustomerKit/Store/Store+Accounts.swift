@@ -35,6 +35,7 @@ extension Store {
                 throw CustomerError.emailTaken(new.email.normalized)
             }
             let id = db.lastInsertedRowID
+            if let run = new.seedRun { try Store.recordSeeded(db, customerId: id, email: new.email, run: run) }
             try Store.audit(
                 db, actor: actor, action: "customer.create", customerId: id, subject: new.email.normalized,
                 details: [("source", .string(new.source))], at: stamp)

@@ -104,6 +104,7 @@ extension Store {
             throw CustomerError.emailTaken(new.email.normalized)
         }
         let customerId = db.lastInsertedRowID
+        if let run = new.seedRun { try Store.recordSeeded(db, customerId: customerId, email: new.email, run: run) }
         let prefix = APIKeyFormat.prefix(of: item.apiKey)
         try db.cachedStatement(
             sql: "INSERT INTO api_keys (customer_id, name, prefix, key_hash, created_at) VALUES (?, ?, ?, ?, ?)"

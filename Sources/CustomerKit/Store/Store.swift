@@ -22,6 +22,8 @@ public final class Store: Sendable {
     /// The database file, or nil for an in-memory store.
     public let path: String?
     let options: StoreOptions
+    /// The connection of an open `inOneTransaction`, which every read and write joins (as a savepoint).
+    private let outer = OuterTransaction()
 
     init(writer: any DatabaseWriter, path: String?, options: StoreOptions) {
         self.writer = writer
@@ -111,7 +113,10 @@ public final class Store: Sendable {
     /// survives a killed process but may be lost in a power cut; for bookkeeping such as login
     /// attempts, where an fsync would double the cost of a login.
     func write<T>(durable: Bool = true, _ body: (Database) throws -> T) throws -> T {
-        try mapErrors {
+        if let db = outer.database {
+            return try mapErrors { try Store.inSavepoint(db, body) }
+        }
+        return try mapErrors {
             try writer.writeWithoutTransaction { db in
                 if !durable { try db.execute(sql: "PRAGMA synchronous = NORMAL") }
                 defer { if !durable { try? db.execute(sql: "PRAGMA synchronous = FULL") } }
@@ -128,7 +133,29 @@ public final class Store: Sendable {
 
     /// Runs `body` in a read transaction, mapping SQLite failures to domain errors.
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try mapErrors { try writer.read(body) }
+        if let db = outer.database { return try mapErrors { try body(db) } }
+        return try mapErrors { try writer.read(body) }
+    }
+
+    /// Runs `body` so that every change it makes through this store commits together or not at all,
+    /// also when the process is killed: one IMMEDIATE transaction, each inner write a savepoint.
+    public func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
+        if outer.database != nil { return try body() }
+        return try write { db in
+            outer.database = db
+            defer { outer.database = nil }
+            return try body()
+        }
+    }
+
+    private static func inSavepoint<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
+        var result: T?
+        try db.inSavepoint {
+            result = try body(db)
+            return .commit
+        }
+        guard let result else { throw StoreError.sqlite("savepoint produced no result") }
+        return result
     }
 
     /// Runs `body` outside any transaction (VACUUM INTO, schema set-up in steps).
@@ -165,5 +192,17 @@ public final class Store: Sendable {
         default:
             return StoreError.sqlite(error.message ?? "\(error.resultCode)")
         }
+    }
+}
+
+/// The connection of the transaction `Store.inOneTransaction` holds open. One command runs on one
+/// thread, so the lock only makes the sharing explicit.
+private final class OuterTransaction: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current: Database?
+
+    var database: Database? {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
     }
 }

@@ -36,6 +36,9 @@ struct Seed: ParsableCommand {
     @Flag(help: "With --count: only the synthetic customers, not the plan.") var noPlan = false
     @OptionGroup var actor: ActorOption
 
+    @Flag(help: "Confirm --reset or --clean without a prompt (required when standard input is not a terminal).")
+    var yes = false
+
     func validate() throws {
         guard count >= 0, count <= 10_000_000 else { throw ValidationError("--count must be 0 to 10000000") }
         guard !(reset && clean) else { throw ValidationError("use --reset or --clean, not both") }
@@ -46,7 +49,15 @@ struct Seed: ParsableCommand {
 
     func run() throws {
         let output = global.output
-        let seeder = Seeder(store: try global.openStore(), hasher: try Settings.hasher(), actor: try actor.resolved)
+        let store = try global.openStore()
+        let seeder = Seeder(store: store, hasher: try Settings.hasher(), actor: try actor.resolved)
+        if clean || reset {
+            // A production refusal comes before any question (SPEC 9).
+            try store.refuseProduction(clean ? "remove seeded data" : "wipe customer data")
+            try Confirmation.require(
+                clean ? "remove every customer seed created, with their data" : "wipe ALL customer data first",
+                typing: "yes", yes: yes)
+        }
         if clean {
             let removed = try seeder.clean()
             output.result(.object([("removed", .int(Int64(removed)))])) { "removed \(removed) seeded customer(s)" }
