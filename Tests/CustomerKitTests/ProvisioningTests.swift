@@ -155,7 +155,7 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(try keys.verify(expiring.plaintext).key.lastUsedAt == Timestamp.string(from: clock.now))
         clock.advance(60)
         #expect(throws: APIKeyError.invalidKey) { try keys.verify(expiring.plaintext) }
-        let (old, new) = try keys.rotate(.prefix(try #require(result.apiKeyPrefix)), overlap: 3600, actor: tester)
+        let (old, new) = try keys.rotate(.text(try #require(result.apiKeyPrefix)), overlap: 3600, actor: tester)
         #expect(old.expiresAt == Timestamp.string(from: clock.now.addingTimeInterval(3600)))
         #expect(try keys.verify(key).key.id == old.id)
         #expect(try keys.verify(new.plaintext).key.id == new.key.id)
@@ -167,12 +167,51 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(throws: APIKeyError.notFound("with id 999")) { try keys.revoke(.id(999), actor: tester) }
     }
 
+    /// SPEC 5.5: a reference that matches several keys is refused with the candidates, never picked.
+    @Test func givenAPrefixSharedByTwoKeys_whenReferenced_thenAmbiguousWithTheCandidates() throws {
+        let keys = APIKeys(store: store)
+        let a = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"))
+        let b = try provisioner.provision(ProvisionRequest(email: "b@example.com", name: "B"))
+        do {
+            _ = try keys.revoke(.text("cck_"), actor: tester)
+            Issue.record("an ambiguous prefix was accepted")
+        } catch let APIKeyError.ambiguous(text, candidates) {
+            #expect(text == "cck_")
+            #expect(candidates.map(\.customerEmail) == ["a@example.com", "b@example.com"])
+        }
+        #expect(try keys.list(for: nil).allSatisfy { $0.status == .active })
+        // The whole key, the listed prefix or the id each name exactly one key.
+        #expect(try keys.resolve(.text(try #require(a.apiKey))).customerId == a.customerId)
+        #expect(try keys.resolve(.text(try #require(b.apiKeyPrefix))).customerId == b.customerId)
+        #expect(throws: APIKeyError.notFound("matching 'zzz'")) { try keys.resolve(.text("zzz")) }
+    }
+
+    /// SPEC 5.5: rotation keeps the expiry and never revives an expired or revoked key.
+    @Test func givenAnExpiringKey_whenRotated_thenTheNewKeyKeepsTheExpiryAndExpiredKeysAreRefused() throws {
+        let keys = APIKeys(store: store)
+        let result = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"))
+        let expiry = clock.now.addingTimeInterval(600)
+        let issued = try keys.create(for: .id(result.customerId), name: "ci", expiresAt: expiry, actor: tester)
+        let (_, new) = try keys.rotate(.id(issued.key.id), overlap: 0, actor: tester)
+        #expect(new.key.expiresAt == Timestamp.string(from: expiry))
+        let later = clock.now.addingTimeInterval(7200)
+        let (_, extended) = try keys.rotate(.id(new.key.id), overlap: 0, expiresAt: later, actor: tester)
+        #expect(extended.key.expiresAt == Timestamp.string(from: later))
+        clock.advance(7200)
+        #expect(try keys.list(for: nil).first { $0.key.id == extended.key.id }?.status == .expired)
+        #expect(throws: APIKeyError.notRotatable(id: extended.key.id, status: .expired)) {
+            try keys.rotate(.id(extended.key.id), overlap: 0, actor: tester)
+        }
+        #expect(try keys.list(for: nil).first { $0.key.id == issued.key.id }?.status == .expired)
+    }
+
     @Test func givenTheKeyFormat_thenPrefixLengthAndChecksumHold() throws {
         var seeded = SeededGenerator(seed: 42)
         let key = APIKeyFormat.generate(using: &seeded)
         #expect(key.count == 42 && key.hasPrefix("cck_"))
         #expect(APIKeyFormat.checksumIsValid(key))
-        #expect(APIKeyFormat.prefix(of: key).count == 12)
+        #expect(APIKeyFormat.prefix(of: key).count == 10)  // a quarter of 42 at most (SPEC 5.5)
+        #expect(APIKeyFormat.prefix(of: "0123456789") == "01")  // a 10-character legacy key keeps 2
         #expect(APIKeyFormat.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(APIKeyFormat.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(!APIKeyFormat.checksumIsValid(String(key.dropLast()) + (key.last == "0" ? "1" : "0")))

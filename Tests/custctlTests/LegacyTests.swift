@@ -111,4 +111,56 @@ import Testing
         #expect(try cli.run(["apikey", "verify"], stdin: "sk_live_key_00000007\n").status == 0)
         print("consolidation kill outcomes: \(outcomes)")
     }
+    /// SPEC 5.5 on consolidated keys: found, a 10-character legacy key was recovered from its listed
+    /// 8-character prefix, and `apikey revoke sk_live_` revoked an arbitrary key.
+    @Test func givenConsolidatedLegacyKeys_thenPrefixesShowAQuarterAndSharedPrefixesAreAmbiguous() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        try load(
+            cli, sql: String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8)
+        )
+        let legacyKeys = try cli.sqlite(
+            "SELECT key FROM api_keys UNION SELECT api_key FROM customers WHERE api_key <> ''"
+        )
+        .split(separator: "\n").map(String.init)
+        #expect(try cli.run(["migrate", "--quiet"]).status == 0)
+        let listed = try cli.run(["apikey", "list", "--json"]).jsonLines()
+        #expect(listed.count >= 2)
+        var checked = 0
+        for key in legacyKeys {
+            let row = try cli.sqlite("SELECT 'row:' || prefix FROM api_keys WHERE key_hash = '\(try sha256(key))'")
+            guard row.hasPrefix("row:") else { continue }  // an orphan's key is archived, not consolidated
+            let prefix = String(row.dropFirst(4))
+            #expect(key.hasPrefix(prefix), "\(key)")
+            #expect(prefix.count <= key.count / 4, "\(key): \(prefix)")
+            checked += 1
+        }
+        #expect(checked >= 4)
+        #expect(listed.allSatisfy { ["active", "expired", "revoked"].contains($0["status"] as? String ?? "") })
+        #expect(listed.allSatisfy { ($0["customer_email"] as? String)?.contains("@") == true })
+        let before = try cli.sqlite("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL")
+        let ambiguous = try cli.run(["apikey", "revoke", "sk_live_", "--json"])
+        #expect(ambiguous.status == 65, "\(ambiguous.stderr)")
+        #expect(try ambiguous.jsonError()["error"] as? String == "ambiguous_key")
+        #expect((try ambiguous.jsonError()["candidates"] as? [Any])?.count ?? 0 >= 2)
+        #expect(try cli.sqlite("SELECT count(*) FROM api_keys WHERE revoked_at IS NULL") == before)
+        // The whole key names its key exactly.
+        #expect(try cli.run(["apikey", "revoke", "sk_live_ada_inline_0001"]).status == 0)
+    }
+
+    /// The hex SHA-256 of `text`, from the system's sha256sum (independent of the code under test).
+    private func sha256(_ text: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
+    }
 }

@@ -218,7 +218,7 @@ import Testing
         #expect(try cli.run(["apikey", "verify"], stdin: newKey + "\n").status == 0)
         #expect(try cli.run(["apikey", "revoke", String(ciId), "--json"]).status == 0)
         #expect(try cli.run(["apikey", "verify"], stdin: ciKey + "\n").status == 77)
-        #expect(try cli.run(["apikey", "rotate", String(ciId)]).status == 67)
+        #expect(try cli.run(["apikey", "rotate", String(ciId)]).status == 69)  // revoked: never revived
         #expect(try cli.run(["apikey", "revoke", "cck_nothere"]).status == 67)
         #expect(try cli.run(["apikey", "rotate", String(ciId), "--overlap", "soon"]).status == 65)
         _ = try cli.sqlite("UPDATE customers SET active = 0")

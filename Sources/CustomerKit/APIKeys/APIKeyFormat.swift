@@ -11,8 +11,9 @@ public enum APIKeyFormat {
     static let randomLength = 32
     /// Checksum characters.
     static let checksumLength = 6
-    /// Characters of the public prefix shown in listings (`cck_` and 8 random characters).
-    public static let prefixLength = 12
+    /// Characters of the public prefix shown in listings (`cck_` and 6 random characters): a quarter
+    /// of the key's 42 characters at most (SPEC 5.5).
+    public static let prefixLength = 10
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
 
     /// A new key from `generator` (the system's secure generator unless a test injects one).
@@ -57,7 +58,7 @@ public enum APIKeyFormat {
 
     /// The public part shown in listings.
     public static func prefix(of key: String) -> String {
-        String(key.prefix(prefixLength))
+        String(key.prefix(min(prefixLength, safePrefixLength(ofKeyLength: key.count))))
     }
 
     /// Lower-case hex SHA-256 of the whole key: what the database stores.
@@ -110,6 +111,26 @@ public struct APIKey: Sendable, Equatable, Codable {
     public var revokedAt: String?
     public var metadata: String
     public var createdAt: String
+
+    /// Whether the key can be used at `now`: `revoked` (also a legacy key imported inactive),
+    /// `expired` (its instant has passed) or `active`.
+    public func status(at now: Date) -> APIKeyStatus {
+        if revokedAt != nil || !active { return .revoked }
+        if let expiresAt, let instant = Timestamp.parse(expiresAt), instant <= now { return .expired }
+        return .active
+    }
+}
+
+/// What `apikey list` says of a key.
+public enum APIKeyStatus: String, Sendable, Equatable {
+    case active, expired, revoked
+}
+
+/// A key as `apikey list` shows it: with its owner's email and its status.
+public struct ListedAPIKey: Sendable, Equatable {
+    public let key: APIKey
+    public let customerEmail: String
+    public let status: APIKeyStatus
 }
 
 /// A key just created: its record and the plaintext, shown once.
@@ -132,20 +153,32 @@ public enum APIKeyError: DomainError, Equatable {
     case invalidKey
     /// A duration that cannot be read.
     case invalidDuration(String)
+    /// An expiry that is not in the future.
+    case invalidExpiry(String)
+    /// A reference that matches more than one key: nothing is picked.
+    case ambiguous(String, candidates: [APIKeyCandidate])
+    /// Expired or revoked keys cannot be rotated.
+    case notRotatable(id: Int64, status: APIKeyStatus)
+    /// `apikey verify` got no key at all.
+    case missingKey
 
     public var kind: FailureKind {
         switch self {
         case .notFound: return .notFound
-        case .invalidKey: return .authenticationFailed
-        case .invalidDuration: return .invalidData
+        case .invalidKey, .missingKey: return .authenticationFailed
+        case .invalidDuration, .invalidExpiry, .ambiguous: return .invalidData
+        case .notRotatable: return .refused
         }
     }
 
     public var code: String {
         switch self {
         case .notFound: return "api_key_not_found"
-        case .invalidKey: return "invalid_api_key"
+        case .invalidKey, .missingKey: return "invalid_api_key"
         case .invalidDuration: return "invalid_duration"
+        case .invalidExpiry: return "invalid_time"
+        case .ambiguous: return "ambiguous_key"
+        case .notRotatable: return "key_not_rotatable"
         }
     }
 
@@ -155,7 +188,33 @@ public enum APIKeyError: DomainError, Equatable {
         case .invalidKey: return "the API key is not valid"
         case .invalidDuration(let text):
             return "invalid duration '\(text)': use seconds or a number with s, m, h or d (like 24h)"
+        case .invalidExpiry(let text):
+            return "invalid expiry '\(text)': it is not in the future"
+        case let .ambiguous(text, candidates):
+            let shown = candidates.map { "\($0.id) (\($0.prefix), \($0.customerEmail))" }.joined(separator: ", ")
+            return "'\(text)' matches \(candidates.count) keys: \(shown); name one by its id"
+        case let .notRotatable(id, status):
+            return
+                "key \(id) is \(status.rawValue) and cannot be rotated; create a new key with 'custctl apikey create'"
+        case .missingKey:
+            return "no key on standard input; write the key as its first line"
         }
+    }
+
+    public var details: [(String, JSONValue)] {
+        guard case let .ambiguous(_, candidates) = self else { return [] }
+        return [
+            (
+                "candidates",
+                .array(
+                    candidates.map {
+                        .object([
+                            ("id", .int($0.id)), ("prefix", .string($0.prefix)),
+                            ("customer_email", .string($0.customerEmail)),
+                        ])
+                    })
+            )
+        ]
     }
 }
 
@@ -214,4 +273,17 @@ struct SecureRandomBytes: RandomNumberGenerator {
         }
         used = 0
     }
+}
+
+/// One key a reference could mean, as an ambiguity error lists it.
+public struct APIKeyCandidate: Sendable, Equatable {
+    public let id: Int64
+    public let prefix: String
+    public let customerEmail: String
+}
+
+extension APIKeyFormat {
+    /// The most characters a stored prefix may show of a key of `length` characters: a quarter
+    /// (SPEC 5.5; a 10-character legacy key keeps 2).
+    public static func safePrefixLength(ofKeyLength length: Int) -> Int { length / 4 }
 }

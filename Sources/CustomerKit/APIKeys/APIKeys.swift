@@ -13,34 +13,54 @@ public struct APIKeys: Sendable {
         throws -> IssuedAPIKey
     {
         let name = try CustomerFields.text(name, field: "key name")
-        if let expiresAt, expiresAt <= store.now {
-            throw CreditsError.invalidTime(Timestamp.string(from: expiresAt), reason: "it is not in the future")
-        }
+        if let expiresAt, expiresAt <= store.now { throw APIKeyError.invalidExpiry(Timestamp.string(from: expiresAt)) }
         let plaintext = APIKeyFormat.generate()
         let key = try store.insertAPIKey(customer, plaintext: plaintext, name: name, expiresAt: expiresAt, actor: actor)
         return IssuedAPIKey(key: key, plaintext: plaintext)
     }
 
-    /// Keys (never their secrets), optionally of one customer.
-    public func list(for customer: CustomerReference?) throws -> [APIKey] {
-        try store.apiKeys(of: customer)
+    /// Keys (never their secrets) with their owners' emails and statuses, optionally of one customer.
+    public func list(for customer: CustomerReference?) throws -> [ListedAPIKey] {
+        let now = store.now
+        return try store.apiKeys(of: customer).map {
+            ListedAPIKey(key: $0.key, customerEmail: $0.email, status: $0.key.status(at: now))
+        }
+    }
+
+    /// The one key `reference` names (SPEC 5.5): the whole key names exactly its key; otherwise an id
+    /// or a prefix that matches several keys is refused with the candidates, never picked.
+    public func resolve(_ reference: APIKeyReference) throws -> APIKey {
+        guard case .text(let text) = reference else { return try store.apiKey(reference) }
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { throw APIKeyError.notFound(reference.description) }
+        let matches = try store.apiKeyMatches(trimmed)
+        if let exact = matches.byHash { return exact }
+        guard let only = matches.candidates.first else { throw APIKeyError.notFound(reference.description) }
+        guard matches.candidates.count == 1, let key = matches.keys[only.id] else {
+            throw APIKeyError.ambiguous(trimmed, candidates: matches.candidates)
+        }
+        return key
     }
 
     /// Revokes a key at once; revoking again changes nothing.
     public func revoke(_ reference: APIKeyReference, actor: Actor) throws -> (key: APIKey, changed: Bool) {
-        try store.revokeAPIKey(reference, actor: actor)
+        try store.revokeAPIKey(.id(resolve(reference).id), actor: actor)
     }
 
-    /// Issues a replacement (same customer and name); the old key keeps working for `overlap`
-    /// seconds (0: it stops now).
-    public func rotate(_ reference: APIKeyReference, overlap: TimeInterval, actor: Actor) throws -> (
-        old: APIKey, new: IssuedAPIKey
-    ) {
-        let old = try store.apiKey(reference)
-        guard old.active, old.revokedAt == nil else { throw APIKeyError.notFound("\(reference) that is active") }
+    /// Issues a replacement (same customer and name) that keeps the old key's expiry unless
+    /// `expiresAt` says otherwise; the old key keeps working for `overlap` seconds (0: it stops now).
+    /// An expired or revoked key cannot be rotated: that would revive it.
+    public func rotate(
+        _ reference: APIKeyReference, overlap: TimeInterval, expiresAt: Date? = nil, actor: Actor
+    ) throws -> (old: APIKey, new: IssuedAPIKey) {
+        let old = try resolve(reference)
+        let status = old.status(at: store.now)
+        guard status == .active else { throw APIKeyError.notRotatable(id: old.id, status: status) }
+        if let expiresAt, expiresAt <= store.now { throw APIKeyError.invalidExpiry(Timestamp.string(from: expiresAt)) }
         let plaintext = APIKeyFormat.generate()
         let new = try store.insertAPIKey(
-            .id(old.customerId), plaintext: plaintext, name: old.name, expiresAt: nil, actor: actor,
+            .id(old.customerId), plaintext: plaintext, name: old.name,
+            expiresAt: expiresAt ?? old.expiresAt.flatMap(Timestamp.parse), actor: actor,
             metadata: [("rotated_from", .int(old.id))], revising: (old.id, store.now.addingTimeInterval(overlap)))
         return (try store.apiKey(.id(old.id)), IssuedAPIKey(key: new, plaintext: plaintext))
     }
@@ -49,7 +69,7 @@ public struct APIKeys: Sendable {
     /// lookup; otherwise the SHA-256 is looked up (legacy keys of any shape too). Records last_used_at.
     public func verify(_ presented: String) throws -> VerifiedAPIKey {
         let key = presented.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !key.isEmpty else { throw APIKeyError.invalidKey }
+        guard !key.isEmpty else { throw APIKeyError.missingKey }
         if APIKeyFormat.looksLikeCustctlKey(key) && !APIKeyFormat.checksumIsValid(key) { throw APIKeyError.invalidKey }
         guard let verified = try store.useAPIKey(hash: APIKeyFormat.hash(key)) else { throw APIKeyError.invalidKey }
         return verified

@@ -258,5 +258,24 @@ enum Migrations {
             up: ["ALTER TABLE customers ADD COLUMN erased_at TEXT"],
             down: ["ALTER TABLE customers DROP COLUMN erased_at"]
         ),
+        // A stored prefix shows at most a quarter of its key (SPEC 5.5). custctl keys have 42
+        // characters: 10. Legacy keys consolidated earlier kept 8 characters of a key whose length is
+        // no longer known (only its hash is): 2, which is a quarter of an 8-character key. Prefixes
+        // are for display only, so reverting this restores nothing.
+        Migration(
+            name: "013_shorten_api_key_prefixes",
+            up: [
+                """
+                UPDATE api_keys SET prefix = substr(prefix, 1, 10)
+                WHERE prefix LIKE 'cck\\_%' ESCAPE '\\' AND length(prefix) > 10
+                """,
+                """
+                UPDATE api_keys SET prefix = substr(prefix, 1, 2)
+                WHERE (json_extract(metadata, '$.legacy_api_key_id') IS NOT NULL
+                  OR json_extract(metadata, '$.legacy_customer_id') IS NOT NULL) AND length(prefix) > 2
+                """,
+            ],
+            down: []
+        ),
     ]
 }

@@ -24,21 +24,30 @@ extension ScheduledEmail: FetchableRecord, TableRecord {
     public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 }
 
-/// How commands name an API key: by id or by its public prefix.
+/// How commands name an API key: by its id, or by what an operator typed (an id, the listed prefix,
+/// part of it, or the key itself), which `APIKeys` resolves and refuses when it is ambiguous.
 public enum APIKeyReference: Sendable, Equatable, CustomStringConvertible {
     case id(Int64)
-    case prefix(String)
+    case text(String)
 
     public init(parsing text: String) {
-        if let id = Int64(text), id > 0 { self = .id(id) } else { self = .prefix(text) }
+        self = .text(text)
     }
 
     public var description: String {
         switch self {
         case .id(let id): return "with id \(id)"
-        case .prefix(let prefix): return "with prefix \(prefix)"
+        case .text(let text): return "matching '\(text)'"
         }
     }
+}
+
+/// The keys a typed reference may mean: the one whose hash it is, and every key whose id or prefix
+/// it could name.
+struct APIKeyMatches {
+    var byHash: APIKey?
+    var candidates: [APIKeyCandidate]
+    var keys: [Int64: APIKey]
 }
 
 extension Store {
@@ -76,20 +85,51 @@ extension Store {
         }
     }
 
-    /// Keys, optionally of one customer, in id order.
-    func apiKeys(of customer: CustomerReference?) throws -> [APIKey] {
+    /// Keys with their owners' emails, optionally of one customer, in id order.
+    func apiKeys(of customer: CustomerReference?) throws -> [(key: APIKey, email: String)] {
         try read { db in
             var request = APIKey.all().order(Column("id"))
             if let customer {
                 request = request.filter(Column("customer_id") == (try Store.fetchCustomer(db, customer).id))
             }
-            return try request.fetchAll(db)
+            let keys = try request.fetchAll(db)
+            let emails = try Dictionary(
+                Row.fetchAll(
+                    db, sql: "SELECT id, email FROM customers WHERE id IN (SELECT customer_id FROM api_keys)"
+                ).map { (Int64.fromDatabaseValue($0["id"]) ?? 0, String.fromDatabaseValue($0["email"]) ?? "") },
+                uniquingKeysWith: { first, _ in first })
+            return keys.map { ($0, emails[$0.customerId] ?? "") }
         }
     }
 
-    /// The key `reference` names.
+    /// The key with this id.
     func apiKey(_ reference: APIKeyReference) throws -> APIKey {
         try read { db in try Store.fetchKey(db, reference) }
+    }
+
+    /// Every key `text` could name: its hash (the whole key), its id, or a prefix relation either way
+    /// (the text starts with the stored prefix, or is the start of it).
+    func apiKeyMatches(_ text: String) throws -> APIKeyMatches {
+        try read { db in
+            let byHash = try APIKey.filter(Column("key_hash") == APIKeyFormat.hash(text)).fetchOne(db)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT k.id, c.email FROM api_keys k JOIN customers c ON c.id = k.customer_id
+                    WHERE CAST(k.id AS TEXT) = ?1 OR (k.prefix <> '' AND (substr(?1, 1, length(k.prefix)) = k.prefix
+                      OR substr(k.prefix, 1, length(?1)) = ?1))
+                    ORDER BY k.id LIMIT 50
+                    """,
+                arguments: [text])
+            var keys: [Int64: APIKey] = [:]
+            var candidates: [APIKeyCandidate] = []
+            for row in rows {
+                let key = try Store.fetchKey(db, .id(row["id"]))
+                keys[key.id] = key
+                candidates.append(APIKeyCandidate(id: key.id, prefix: key.prefix, customerEmail: row["email"]))
+            }
+            return APIKeyMatches(byHash: byHash, candidates: candidates, keys: keys)
+        }
     }
 
     /// Revokes a key (idempotent) and audits it; returns the key and whether it changed.
@@ -130,14 +170,11 @@ extension Store {
         }
     }
 
+    /// The key with this id; a typed reference must be resolved by `APIKeys` first.
     static func fetchKey(_ db: Database, _ reference: APIKeyReference) throws -> APIKey {
-        let found: APIKey?
-        switch reference {
-        case .id(let id): found = try APIKey.filter(Column("id") == id).fetchOne(db)
-        case .prefix(let prefix):
-            found = try APIKey.filter(Column("prefix") == prefix).order(Column("id").desc).fetchOne(db)
+        guard case .id(let id) = reference, let found = try APIKey.filter(Column("id") == id).fetchOne(db) else {
+            throw APIKeyError.notFound(reference.description)
         }
-        guard let found else { throw APIKeyError.notFound(reference.description) }
         return found
     }
 

@@ -227,7 +227,8 @@ extension Store {
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO api_keys (customer_id, name, prefix, key_hash, active, expires_at, last_used_at, metadata, created_at)
-                SELECT m.kept_id, COALESCE(NULLIF(k.name, ''), 'Legacy Key'), substr(k.key, 1, 8), custctl_sha256(k.key),
+                SELECT m.kept_id, COALESCE(NULLIF(k.name, ''), 'Legacy Key'), substr(k.key, 1, min(8, length(k.key) / 4)),
+                  custctl_sha256(k.key),
                   CASE WHEN k.active = 0 THEN 0 ELSE 1 END, k.expires_at, k.last_used_at,
                   json_set(CASE WHEN json_valid(k.metadata) AND json_type(k.metadata) = 'object' THEN k.metadata ELSE '{}' END,
                            '$.legacy_api_key_id', k.id),
@@ -239,7 +240,7 @@ extension Store {
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO api_keys (customer_id, name, prefix, key_hash, metadata, created_at)
-                SELECT m.kept_id, 'Legacy Key', substr(c.api_key, 1, 8), custctl_sha256(c.api_key),
+                SELECT m.kept_id, 'Legacy Key', substr(c.api_key, 1, min(8, length(c.api_key) / 4)), custctl_sha256(c.api_key),
                   json_object('legacy_customer_id', c.id), COALESCE(c.inserted_at, ?)
                 FROM legacy_customers c JOIN cust_map m ON m.id = c.id
                 WHERE c.api_key IS NOT NULL AND c.api_key <> '' ORDER BY c.id

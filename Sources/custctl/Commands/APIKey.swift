@@ -11,6 +11,13 @@ struct APIKeyCommand: ParsableCommand {
     )
 }
 
+extension ListedAPIKey {
+    var json: JSONValue {
+        guard case .object(let members) = key.json else { return key.json }
+        return .object(members + [("customer_email", .string(customerEmail)), ("status", .string(status.rawValue))])
+    }
+}
+
 extension APIKey {
     var json: JSONValue {
         .object([
@@ -64,17 +71,18 @@ struct APIKeyList: ParsableCommand {
     @Argument(help: ArgumentHelp("Only this customer's keys (email or id).", valueName: "email")) var customer: String?
 
     func run() throws {
-        let keys = try APIKeys(store: global.openStore(.reads)).list(for: customer.map(CustomerReference.init(parsing:)))
+        let reference = try customer.map(CustomerReference.init(parsing:))
+        let keys = try APIKeys(store: global.openStore(.reads)).list(for: reference)
         global.output.list(
-            keys, header: ["ID", "CUSTOMER", "PREFIX", "NAME", "STATE", "EXPIRES", "LAST USED"],
-            row: { k in
-                [
-                    String(k.id), String(k.customerId), k.prefix, k.name,
-                    k.revokedAt != nil ? "revoked" : (k.active ? "active" : "inactive"), k.expiresAt ?? "-",
+            keys, header: ["ID", "CUSTOMER", "PREFIX", "NAME", "STATUS", "EXPIRES", "LAST USED"],
+            row: { (listed: ListedAPIKey) -> [String] in
+                let k = listed.key
+                return [
+                    String(k.id), listed.customerEmail, k.prefix, k.name, listed.status.rawValue, k.expiresAt ?? "-",
                     k.lastUsedAt ?? "-",
                 ]
             },
-            json: \.json, summary: "\(keys.count) key(s)")
+            json: { $0.json }, summary: "\(keys.count) key(s)")
     }
 }
 
@@ -82,10 +90,12 @@ struct APIKeyList: ParsableCommand {
 struct APIKeyRevoke: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "revoke",
-        abstract: "Revoke an API key at once (by id or prefix); revoking again changes nothing.",
+        abstract: "Revoke an API key at once (by id, prefix or the key); revoking again changes nothing.",
         discussion: """
+            A reference that matches more than one key is refused (65, ambiguous_key) with the candidates.
+
             Example:
-              custctl apikey revoke cck_3fA9x0Qb
+              custctl apikey revoke cck_3fA9x0
             """
     )
 
@@ -118,11 +128,14 @@ struct APIKeyRotate: ParsableCommand {
     @Argument(help: ArgumentHelp("The key's id or prefix.", valueName: "key")) var key: String
     @Option(help: ArgumentHelp("How long the old key keeps working: seconds, or 30m, 24h, 7d.", valueName: "duration"))
     var overlap = "0"
+    @Option(help: ArgumentHelp("When the new key stops working (default: the old key's expiry).", valueName: "time"))
+    var expiresAt: String?
     @OptionGroup var actor: ActorOption
 
     func run() throws {
         let (old, new) = try APIKeys(store: global.openStore()).rotate(
-            APIKeyReference(parsing: key), overlap: Duration.seconds(overlap), actor: actor.resolved)
+            APIKeyReference(parsing: key), overlap: Duration.seconds(overlap),
+            expiresAt: expiresAt.map(CreditLedger.instant), actor: actor.resolved)
         guard case .object(let members) = new.key.json else { return }
         global.output.result(
             .object(
@@ -150,7 +163,7 @@ struct APIKeyVerify: ParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     func run() throws {
-        let presented = readLine(strippingNewline: true) ?? ""
+        let presented = try PasswordInput.readSecret(prompt: "API key: ") ?? ""
         let verified = try APIKeys(store: global.openStore(.reads)).verify(presented)
         guard case .object(let members) = verified.key.json else { return }
         global.output.result(.object([("valid", .bool(true)), ("email", .string(verified.customerEmail))] + members)) {
