@@ -28,7 +28,39 @@ import Testing
         let result = try cli.run(["doctor", "--json"])
         #expect(result.status == 1)
         let checks = Set((try result.json()["problems"] as? [[String: String]] ?? []).compactMap { $0["check"] })
-        #expect(checks == ["file_permissions", "foreign_keys", "ledger_chain", "ledger_lots", "orphans"])
+        #expect(
+            checks == [
+                "file_permissions", "foreign_keys", "ledger_chain", "ledger_lots", "orphans", "schema_objects",
+                "ledger_audit",
+            ])
+    }
+
+    /// Found: doctor passed a chain-consistent grant of 1,000,000 credits inserted with sqlite3 (with
+    /// its lot, so balances and lots agree), and a database whose ledger triggers were dropped.
+    @Test(arguments: [
+        (
+            """
+            INSERT INTO credit_transactions (customer_id, amount, balance_after, kind, source, created_at)
+              SELECT id, 1000000, 1000000 + (SELECT balance_after FROM credit_transactions WHERE customer_id = c.id ORDER BY id DESC LIMIT 1), 'grant', 'manual', '2026-01-01T00:00:00.000Z'
+              FROM customers c WHERE email_normalized = 'trial@example.com';
+            INSERT INTO credit_lots (grant_id, customer_id, remaining) SELECT max(id), customer_id, 1000000 FROM credit_transactions GROUP BY customer_id HAVING max(id) = (SELECT max(id) FROM credit_transactions);
+            """, "ledger_audit"
+        ),
+        ("DROP TRIGGER credit_transactions_chain;", "schema_objects"),
+        ("DROP INDEX audit_log_customer_id;", "schema_objects"),
+        ("CREATE TRIGGER sneaky AFTER INSERT ON api_keys BEGIN SELECT 1; END;", "schema_objects"),
+    ])
+    func givenTamperingBehindCustctlsBack_whenDoctorRuns_thenItIsReported(sql: String, check: String) throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["seed", "--quiet"]).status == 0)
+        #expect(try cli.run(["credits", "grant", "trial@example.com", "3", "--source", "manual"]).status == 0)
+        #expect(try doctorIsClean(cli))
+        _ = try cli.sqlite(sql)
+        let result = try cli.run(["doctor", "--json"])
+        #expect(result.status == 1)
+        let checks = Set((try result.json()["problems"] as? [[String: String]] ?? []).compactMap { $0["check"] })
+        #expect(checks == [check], "\(result.stdout)")
     }
 
     @Test func givenAnAtomicBatch_whenKilledAtRandomMoments_thenItHappenedWholeOrNotAtAll() throws {

@@ -38,10 +38,14 @@ extension CreditLedger {
             billing.status = .active
             billing.periodEnd = Timestamp.string(from: end)
             try tx.updateBilling(billing)
+            let granted = try grantForPeriod(ending: end, in: tx)
+            // The audit entry names the grant it explains, so doctor can match every grant (SPEC 5.13).
             try tx.audit(
                 "billing.subscribe", actor: actor,
-                details: [("plan", .string("pro")), ("period_end", .string(Timestamp.string(from: end)))])
-            let granted = try grantForPeriod(ending: end, in: tx)
+                details: [
+                    ("plan", .string("pro")), ("period_end", .string(Timestamp.string(from: end))),
+                    ("entry_id", .int(granted.id)),
+                ])
             return BillingChange(customer: tx.customer, changed: true, granted: granted)
         }
     }
@@ -74,10 +78,10 @@ extension CreditLedger {
                 billing.periodEnd = Timestamp.string(from: periodEnd)
             }
             try tx.updateBilling(billing)
+            let granted = try grantForPeriod(ending: periodEnd, in: tx)
             try tx.audit(
                 "billing.pro_payment", actor: actor,
-                details: [("period_end", .string(Timestamp.string(from: periodEnd)))])
-            let granted = try grantForPeriod(ending: periodEnd, in: tx)
+                details: [("period_end", .string(Timestamp.string(from: periodEnd))), ("entry_id", .int(granted.id))])
             return BillingChange(customer: tx.customer, changed: true, granted: granted)
         }
     }

@@ -148,7 +148,8 @@ public struct CreditLedger: Sendable {
                 tx, amount: amount, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
                 metadata: [("request", .string(request))] + (note.map { [("note", .string($0))] } ?? []))
             try tx.audit(
-                "credits.grant", actor: actor, details: [("amount", .int(amount)), ("source", .string(source))])
+                "credits.grant", actor: actor,
+                details: [("entry_id", .int(entry.id)), ("amount", .int(amount)), ("source", .string(source))])
             return GrantResult(email: tx.customer.email, entry: entry, replayed: false)
         }
     }

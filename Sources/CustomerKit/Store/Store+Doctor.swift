@@ -35,6 +35,7 @@ extension Store {
                 }
             }
         }
+        let expected = try Store.schemaObjects(of: Store.inMemory())
         try read { db in
             try check("integrity") {
                 try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
@@ -59,6 +60,30 @@ extension Store {
                 return found
             }
             guard status.layout == .custctl, status.pending.isEmpty else { return }
+            try check("schema_objects") {
+                Store.schemaDifferences(expected: expected, found: try Store.schemaObjects(db))
+            }
+            try check("ledger_audit") {
+                // Every grant and adjustment was written with an audit entry in its transaction that
+                // names it (`entry_id`). Entries written before custctl named them are matched by
+                // customer and instant, but only to audit entries that name no entry.
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT t.id, t.customer_id, t.kind, t.amount FROM credit_transactions t
+                        WHERE t.kind IN ('grant', 'adjust') AND NOT EXISTS (
+                          SELECT 1 FROM audit_log a WHERE a.customer_id = t.customer_id
+                            AND (json_extract(a.details, '$.entry_id') = t.id
+                              OR (json_extract(a.details, '$.entry_id') IS NULL AND a.created_at = t.created_at
+                                AND a.action IN ('credits.grant', 'customer.provision', 'billing.subscribe',
+                                  'billing.pro_payment'))))
+                        ORDER BY t.id
+                        """
+                ).map { row in
+                    "ledger \(row[2] as String) \(row[0] as Int64) of \(row[3] as Int64) credit(s) for customer "
+                        + "\(row[1] as Int64) has no audit entry: it was not written by custctl"
+                }
+            }
             try check("ledger_chain") {
                 try Row.fetchAll(
                     db,
@@ -99,6 +124,19 @@ extension Store {
                         """
                 ).map { "customer \($0[0] as Int64): balance \($0[1] as Int64) but its grants hold \($0[2] as Int64)" }
             }
+            try check("lots_match_grants") {
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT l.grant_id, l.customer_id, l.remaining, t.kind, t.amount, t.customer_id FROM credit_lots l
+                        LEFT JOIN credit_transactions t ON t.id = l.grant_id
+                        WHERE t.id IS NULL OR t.customer_id <> l.customer_id OR t.amount <= 0
+                          OR t.kind NOT IN ('grant', 'adjust') OR l.remaining < 0 OR l.remaining > t.amount
+                        """
+                ).map {
+                    "credit lot \($0[0] as Int64) of customer \($0[1] as Int64) does not match a grant it came from"
+                }
+            }
             try check("orphans") {
                 var found: [String] = []
                 for table in ["api_keys", "forge_accounts", "credit_transactions", "credit_lots", "scheduled_emails"] {
@@ -131,5 +169,58 @@ extension Store {
             }
         }
         return DoctorReport(checks: checks, problems: problems)
+    }
+}
+
+extension Store {
+    /// One schema object as SQLite keeps it.
+    struct SchemaObject: Equatable {
+        let type: String
+        let table: String
+        let sql: String
+    }
+
+    /// custctl's tables, indexes and triggers (the legacy archive and SQLite's own excepted), by name,
+    /// with their SQL in one spacing.
+    static func schemaObjects(_ db: Database) throws -> [String: SchemaObject] {
+        var objects: [String: SchemaObject] = [:]
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT type, name, tbl_name, sql FROM sqlite_master
+                WHERE type IN ('table', 'index', 'trigger') AND sql IS NOT NULL AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
+                  AND tbl_name NOT LIKE 'legacy\\_%' ESCAPE '\\'
+                """)
+        {
+            let sql = (row["sql"] as String).split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            objects[row["name"]] = SchemaObject(type: row["type"], table: row["tbl_name"], sql: sql)
+        }
+        return objects
+    }
+
+    /// The schema objects of a store (the reference: a new in-memory database with every migration).
+    static func schemaObjects(of store: Store) throws -> [String: SchemaObject] {
+        try store.read { try schemaObjects($0) }
+    }
+
+    /// What differs between the schema the migrations make and the one found: a dropped or changed
+    /// trigger, index or table, or an extra trigger or index on custctl's tables (SPEC 5.13).
+    static func schemaDifferences(expected: [String: SchemaObject], found: [String: SchemaObject]) -> [String] {
+        var problems: [String] = []
+        for (name, object) in expected.sorted(by: { $0.key < $1.key }) {
+            guard let there = found[name] else {
+                problems.append("\(object.type) \(name) on \(object.table) is missing; the migrations made it")
+                continue
+            }
+            if there.sql != object.sql {
+                problems.append("\(object.type) \(name) on \(object.table) differs from what the migrations made")
+            }
+        }
+        let tables = Set(expected.values.filter { $0.type == "table" }.map(\.table))
+        for (name, object) in found.sorted(by: { $0.key < $1.key })
+        where expected[name] == nil && object.type != "table" && tables.contains(object.table) {
+            problems.append("\(object.type) \(name) on \(object.table) was not made by custctl's migrations")
+        }
+        return problems
     }
 }

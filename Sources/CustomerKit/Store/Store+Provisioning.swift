@@ -120,9 +120,9 @@ extension Store {
         let customer = Customer.provisioned(
             id: customerId, new, billingCustomerId: item.billingCustomerId, stamp: stamp)
         let ledger = LedgerTransaction(db: db, customer: customer, now: instant)
-        let balance =
-            trialCredits > 0
-            ? try CreditLedger.appendGrant(ledger, amount: trialCredits, source: "trial_signup").balanceAfter : 0
+        let trialGrant =
+            trialCredits > 0 ? try CreditLedger.appendGrant(ledger, amount: trialCredits, source: "trial_signup") : nil
+        let balance = trialGrant?.balanceAfter ?? 0
         try db.cachedStatement(
             sql: """
                 INSERT INTO audit_log (actor, os_user, action, customer_id, subject, details, created_at)
@@ -132,7 +132,7 @@ extension Store {
             actor.name, actor.osUser, customerId, new.email.normalized,
             JSONValue.object([
                 ("source", .string(new.source)), ("forges", .int(Int64(item.forges.count))),
-                ("trial_credits", .int(trialCredits)),
+                ("trial_credits", .int(trialCredits)), ("entry_id", .optional(trialGrant?.id)),
             ]).serialized, stamp,
         ])
         let result = ProvisionResult(

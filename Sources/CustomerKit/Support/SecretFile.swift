@@ -38,7 +38,9 @@ public final class SecretFile {
                 guard let base = buffer.baseAddress else { return }
                 let written = Glibc.write(fd, base + offset, buffer.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                guard written > 0 else { throw OutputError.cannotCreate(path, reason: DatabaseFile.describe(errno: errno)) }
+                guard written > 0 else {
+                    throw OutputError.cannotCreate(path, reason: DatabaseFile.describe(errno: errno))
+                }
                 offset += written
             }
         }

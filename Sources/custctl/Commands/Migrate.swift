@@ -82,7 +82,8 @@ extension MigrateApply {
         let store = try global.openStoreForMaintenance()
         if store.isOpenToOthers {
             output.note(
-                "warning: \(global.databasePath()) can be read by other users; run 'chmod 600 \(global.databasePath())'")
+                "warning: \(global.databasePath()) can be read by other users; run 'chmod 600 \(global.databasePath())'"
+            )
         }
         return try store.migrate(dryRun: dryRun, backup: !noBackup, mark: mark, actor: actor.resolved) { name in
             output.note(name)
