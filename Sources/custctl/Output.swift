@@ -23,13 +23,47 @@ struct Output {
 
     /// Prints a list: JSON Lines with `--json`, else a table (nothing when empty, or with `--quiet`) and
     /// `summary` on stderr.
-    func list<T>(_ items: [T], header: [String], row: (T) -> [String], json: (T) -> JSONValue, summary: String) {
+    func list<Items: Collection>(
+        _ items: Items, header: [String], row: (Items.Element) -> [String], json: (Items.Element) -> JSONValue,
+        summary: String, nextAfterId: Int64? = nil
+    ) {
         if self.json {
             for item in items { Output.write(json(item).serialized + "\n", to: .stdout) }
-            return
+        } else {
+            if !items.isEmpty && !quiet { Output.write(Output.table(header, items.map(row)) + "\n", to: .stdout) }
+            note(summary)
         }
-        if !items.isEmpty && !quiet { Output.write(Output.table(header, items.map(row)) + "\n", to: .stdout) }
-        note(summary)
+        nextPage(nextAfterId)
+    }
+
+    /// Names the next page on standard error, also with --json, so JSON Lines and CSV stay pure rows.
+    private func nextPage(_ afterId: Int64?) {
+        if let afterId, !quiet { Output.write("more: continue with --after-id \(afterId)\n", to: .stderr) }
+    }
+
+    /// JSON objects with the same keys as CSV rows (see `csv(_:_:)`) on standard output.
+    func csv(_ objects: [JSONValue], nextAfterId: Int64?) {
+        let header: [String]
+        if case .object(let members)? = objects.first { header = members.map(\.0) } else { header = [] }
+        let rows = objects.map { object -> [String] in
+            guard case .object(let members) = object else { return [] }
+            return members.map { _, value in
+                switch value {
+                case .string(let text), .raw(let text): text
+                case .null: ""
+                default: value.serialized
+                }
+            }
+        }
+        if !header.isEmpty { Output.write(Output.csv(header, rows), to: .stdout) }
+        nextPage(nextAfterId)
+    }
+
+    /// A paged list (see `list`), naming the next page when more rows remain.
+    func list<Item>(
+        _ page: Paged<Item>, header: [String], row: (Item) -> [String], json: (Item) -> JSONValue, summary: String
+    ) {
+        list(page.items, header: header, row: row, json: json, summary: summary, nextAfterId: page.nextAfterId)
     }
 
     /// A secret shown once (a new API key, a generated password): printed even with `--quiet`, since
@@ -86,11 +120,22 @@ struct Output {
         return isatty(STDERR_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 
+    /// RFC 4180 CSV: a header row, CRLF line ends, a field quoted (quotes doubled) when it holds a comma,
+    /// a quote, CR or LF. Values are written as stored, never altered.
+    static func csv(_ header: [String], _ rows: [[String]]) -> String {
+        func field(_ text: String) -> String {
+            guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" || $0 == "\r\n" })
+            else { return text }
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return ([header] + rows).map { $0.map(field).joined(separator: ",") + "\r\n" }.joined()
+    }
+
     /// Pads columns for a human table. Cells are escaped first, so a stored value holding a newline or
     /// an escape sequence cannot forge a row or rewrite the terminal (SPEC 5.9).
-    static func table(_ header: [String], _ rows: [[String]]) -> String {
+    static func table(_ header: [String]?, _ rows: [[String]]) -> String {
         let rows = rows.map { $0.map(escapingControls) }
-        var widths = header.map(displayWidth)
+        var widths = header?.map(displayWidth) ?? Array(repeating: 0, count: rows.map(\.count).max() ?? 0)
         for row in rows {
             for (index, cell) in row.enumerated() where index < widths.count {
                 widths[index] = max(widths[index], displayWidth(cell))
@@ -102,7 +147,7 @@ struct Output {
                     ? cell : cell + String(repeating: " ", count: max(0, widths[index] - displayWidth(cell)))
             }.joined(separator: "  ")
         }
-        return ([line(header)] + rows.map(line)).joined(separator: "\n")
+        return ((header.map { [line($0)] } ?? []) + rows.map(line)).joined(separator: "\n")
     }
 
     /// `text` with control, format and line-separator characters written as escapes (`\n`, `\u{1B}`).

@@ -137,7 +137,7 @@ import Testing
         #expect(throws: CustomerError.notFound("with id 99")) {
             try auth.setStaff(.id(99), level: .full, actor: tester)
         }
-        let entries = try store.auditEntries(customerId: ada.id)
+        let entries = try store.auditEntries(AuditQuery(customerId: ada.id))
         #expect(entries.map(\.action) == ["staff.revoke", "staff.grant", "staff.grant", "customer.create"])
         #expect(entries.first?.actor == "oncall")
         #expect(entries.first?.details == #"{"from":"full","to":null}"#)

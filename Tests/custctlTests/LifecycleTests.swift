@@ -295,3 +295,70 @@ import Testing
         #expect(try cli.run(["migrate", "status", "--check"]).status == 78)
     }
 }
+
+/// Repeats of state changes (SPEC 9): no-ops exit 0 with changed false; a target that never existed is 67.
+@Suite struct RepeatTests {
+    @Test func givenAForgeAccountUnlinkedTwice_thenTheRepeatIsANoOpButANeverLinkedOneIs67() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(
+            try cli.run([
+                "provision", "--email", "ada@example.com", "--name", "Ada", "--forge", "github:ada", "--quiet",
+            ])
+            .status == 0)
+        let first = try cli.run(["forge", "unlink", "ada@example.com", "github:ada", "--json"])
+        #expect(try first.json()["changed"] as? Bool == true)
+        let again = try cli.run(["forge", "unlink", "ada@example.com", "GITHUB:Ada", "--json"])
+        #expect(again.status == 0)
+        #expect(try again.json()["changed"] as? Bool == false)
+        #expect(try cli.run(["forge", "unlink", "ada@example.com", "gitlab:ada"]).status == 67)
+        #expect(try cli.sqlite("SELECT count(*) FROM audit_log WHERE action = 'forge.unlink'") == "1")
+    }
+
+    @Test func givenSeveralEmailIds_whenMarkedSent_thenAllOrNone() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
+        #expect(try cli.run(["provision", "--email", "bob@example.com", "--name", "Bob", "--quiet"]).status == 0)
+        let ids = try cli.run(["emails", "due", "--json"]).jsonLines().compactMap { $0["id"] as? Int }.map(String.init)
+        #expect(ids.count == 2)
+        #expect(try cli.run(["emails", "mark-sent"] + ids + ["9999"]).status == 67)
+        #expect(try cli.sqlite("SELECT count(*) FROM scheduled_emails WHERE sent_at IS NOT NULL") == "0")
+        let marked = try cli.run(["emails", "mark-sent"] + ids + ["--json"]).jsonLines()
+        #expect(marked.map { $0["changed"] as? Bool } == [true, true])
+        let again = try cli.run(["emails", "mark-sent", ids[0], ids[1], "--json"]).jsonLines()
+        #expect(again.map { $0["changed"] as? Bool } == [false, false])
+    }
+}
+
+/// Backups `migrate` writes (SPEC 9): the newest three of its naming are kept.
+@Suite struct BackupTests {
+    @Test func givenManyMigrations_thenOnlyTheNewestThreeBackupsStayAndOtherFilesAreLeftAlone() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
+        let unrelated = cli.database + ".backup-notes.txt"
+        try Data("keep me".utf8).write(to: URL(fileURLWithPath: unrelated))
+        for _ in 1...3 {
+            #expect(try cli.run(["migrate", "rollback", "--yes", "--quiet"]).status == 0)
+            let migrated = try cli.run(["migrate"])
+            #expect(migrated.status == 0)
+        }
+        let backups = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path)
+            .filter { $0.hasPrefix("custctl.db.backup-2") }
+        #expect(backups.count == 3, "\(backups)")
+        #expect(FileManager.default.fileExists(atPath: unrelated))
+        let last = try cli.run(["migrate", "rollback", "--yes"])
+        #expect(last.stderr.contains("removed old backup"), "\(last.stderr)")
+    }
+
+    @Test func givenMarkOnly_thenNoBackupIsWritten() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
+        #expect(try cli.run(["migrate", "--mark", "staging", "--quiet"]).status == 0)
+        let backups = try FileManager.default.contentsOfDirectory(atPath: cli.directory.path)
+            .filter { $0.contains(".backup-") }
+        #expect(backups.isEmpty)
+    }
+}

@@ -105,3 +105,56 @@ import Testing
         #expect(try cli.sqlite("SELECT count(*) FROM audit_log WHERE action = 'billing.cancel'") == "1")
     }
 }
+
+/// Help for every command, rendered as a person sees it.
+@Suite struct HelpTests {
+    /// Every command path, from the declarations ArgumentParser dumps.
+    static func commands(_ cli: CLI) throws -> [(path: [String], discussion: String)] {
+        let dump = try cli.run(["--experimental-dump-help"])
+        let root = try #require(
+            try JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])["command"]
+        var found: [(path: [String], discussion: String)] = []
+        func walk(_ command: Any?, _ path: [String]) {
+            guard let command = command as? [String: Any] else { return }
+            found.append((path, command["discussion"] as? String ?? ""))
+            for sub in command["subcommands"] as? [[String: Any]] ?? [] {
+                walk(sub, path + [sub["commandName"] as? String ?? ""])
+            }
+        }
+        walk(root, [])
+        return found
+    }
+
+    @Test func givenAnEightyColumnTerminal_thenEveryHelpExampleIsWholeOnItsLines() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        var examples = 0
+        for (path, discussion) in try Self.commands(cli) {
+            let lines = discussion.split(separator: "\n").map { String($0) }
+            let exampleLines = lines.indices.filter { index in
+                lines[index].trimmingCharacters(in: .whitespaces).hasPrefix("custctl ")
+                    || (index > 0 && lines[index - 1].hasSuffix("\\"))
+            }.map { lines[$0].trimmingCharacters(in: .whitespaces) }
+            guard !exampleLines.isEmpty else { continue }
+            let help = try cli.run(path + ["--help"], environment: ["COLUMNS": "80"]).stdout
+            let rendered = Set(help.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) })
+            for line in exampleLines {
+                examples += 1
+                let whole = rendered.contains(line)
+                #expect(whole, "custctl \(path.joined(separator: " ")) --help breaks: \(line)")
+            }
+        }
+        #expect(examples > 30)
+    }
+}
+
+/// Progress on a terminal.
+@Suite struct ProgressTests {
+    @Test func givenASeedOnATerminal_thenTheProgressBarEndsOnceWithItsLastLine() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        let run = try cli.terminal(["seed", "--count", "2000"], [.expect("seeded")])
+        #expect(run.status == 0, "\(run.transcript)")
+        #expect(run.transcript.components(separatedBy: "2000/2000").count == 2, "\(run.transcript)")
+    }
+}

@@ -20,11 +20,12 @@ public struct APIKeys: Sendable {
     }
 
     /// Keys (never their secrets) with their owners' emails and statuses, optionally of one customer.
-    public func list(for customer: CustomerReference?) throws -> [ListedAPIKey] {
+    public func list(for customer: CustomerReference?, page: Page = .all) throws -> Paged<ListedAPIKey> {
         let now = store.now
-        return try store.apiKeys(of: customer).map {
-            ListedAPIKey(key: $0.key, customerEmail: $0.email, status: $0.key.status(at: now))
-        }
+        let keys = try store.apiKeys(of: customer, page: page)
+        return Paged(
+            items: keys.map { ListedAPIKey(key: $0.key, customerEmail: $0.email, status: $0.key.status(at: now)) },
+            nextAfterId: keys.nextAfterId)
     }
 
     /// The one key `reference` names (SPEC 5.5): the whole key names exactly its key; otherwise an id
@@ -91,14 +92,15 @@ public struct ForgeAccounts: Sendable {
         try store.linkForge(customer, forge, actor: actor)
     }
 
-    /// Unlinks it.
-    public func unlink(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> ForgeAccount {
+    /// Unlinks it: the removed account's id, or nil when it was unlinked before (a repeat changes
+    /// nothing). An account the customer never had is `ForgeError.notFound`.
+    public func unlink(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> Int64? {
         try store.unlinkForge(customer, forge, actor: actor)
     }
 
     /// Linked accounts, optionally of one customer.
-    public func list(for customer: CustomerReference?) throws -> [LinkedForgeAccount] {
-        try store.forgeAccounts(of: customer)
+    public func list(for customer: CustomerReference?, page: Page = .all) throws -> Paged<LinkedForgeAccount> {
+        try store.forgeAccounts(of: customer, page: page)
     }
 }
 
@@ -111,12 +113,14 @@ public struct Outbox: Sendable {
     }
 
     /// Unsent emails due now (active customers only), oldest first.
-    public func due(limit: Int? = nil) throws -> [DueEmail] {
-        try store.dueEmails(limit: limit)
+    public func due(page: Page = .all) throws -> Paged<DueEmail> {
+        try store.dueEmails(page: page)
     }
 
-    /// Marks one sent; marking it again changes nothing.
-    public func markSent(_ id: Int64) throws -> (email: ScheduledEmail, changed: Bool) {
-        try store.markEmailSent(id)
+    /// Marks emails sent in one transaction, in the order given (an id named twice counts once);
+    /// marking one again changes nothing; an unknown id marks none.
+    public func markSent(_ ids: [Int64]) throws -> [(email: ScheduledEmail, changed: Bool)] {
+        var seen = Set<Int64>()
+        return try store.markEmailsSent(ids.filter { seen.insert($0).inserted })
     }
 }

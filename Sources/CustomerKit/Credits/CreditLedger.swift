@@ -88,10 +88,10 @@ public struct CreditLedger: Sendable {
     }
 
     /// Ledger entries, newest first.
-    public func history(_ reference: CustomerReference, limit: Int? = nil) throws -> (
-        email: String, entries: [LedgerEntry]
+    public func history(_ reference: CustomerReference, page: Page = .all) throws -> (
+        email: String, entries: Paged<LedgerEntry>
     ) {
-        let (customer, entries) = try store.ledgerHistory(reference, limit: limit)
+        let (customer, entries) = try store.ledgerHistory(reference, page: page)
         return (customer.email, entries)
     }
 
@@ -204,8 +204,11 @@ public struct CreditLedger: Sendable {
 
     /// Uses credits for `fixes` deployed fixes: credits first, soonest-expiring first; the rest is
     /// charged per fix when the customer has a payment method, else the whole request is refused.
+    /// A `fixId` already paid for is refused (`fixAlreadyPaid`) unless `allowRepeat`; a retry with the
+    /// same idempotency key replays instead.
     public func consume(
-        _ reference: CustomerReference, fixes: Int64 = 1, fixId: String? = nil, idempotencyKey: String? = nil
+        _ reference: CustomerReference, fixes: Int64 = 1, fixId: String? = nil, idempotencyKey: String? = nil,
+        allowRepeat: Bool = false
     ) throws -> ConsumeResult {
         guard (1...Self.maximumAmount).contains(fixes) else { throw CreditsError.invalidAmount(String(fixes)) }
         let fixId = try fixId.map { try CustomerFields.text($0, field: "fix id") }
@@ -217,6 +220,9 @@ public struct CreditLedger: Sendable {
                 return try Self.consumeResult(from: earlier, email: tx.customer.email)
             }
             guard tx.customer.active else { throw CreditsError.customerInactive(tx.customer.email) }
+            if let fixId, !allowRepeat, let earlier = try tx.entry(fixId: fixId) {
+                throw CreditsError.fixAlreadyPaid(fixId: fixId, entryId: earlier.id)
+            }
             try expireDueLots(tx)
             let balance = try tx.recordedBalance()
             let billing = BillingState(tx.customer)

@@ -14,6 +14,8 @@ public enum CreditsError: DomainError, Equatable {
     case customerInactive(String)
     /// The idempotency key was used before for a different request.
     case idempotencyConflict(String)
+    /// The fix was paid for before (by ledger entry `entryId`) and no repeat was allowed.
+    case fixAlreadyPaid(fixId: String, entryId: Int64)
     /// Adding a payment method needs explicit consent.
     case consentRequired
     /// Subscribing needs a payment method.
@@ -26,7 +28,7 @@ public enum CreditsError: DomainError, Equatable {
         case .invalidAmount, .adjustmentExceedsBalance, .balanceOutOfRange, .invalidTime, .consentRequired:
             return .invalidData
         case .insufficientCredits, .customerInactive, .paymentMethodRequired, .notSubscribed: return .refused
-        case .idempotencyConflict: return .conflict
+        case .idempotencyConflict, .fixAlreadyPaid: return .conflict
         }
     }
 
@@ -39,6 +41,7 @@ public enum CreditsError: DomainError, Equatable {
         case .insufficientCredits: return "insufficient_credits"
         case .customerInactive: return "customer_inactive"
         case .idempotencyConflict: return "idempotency_conflict"
+        case .fixAlreadyPaid: return "fix_already_paid"
         case .consentRequired: return "consent_required"
         case .paymentMethodRequired: return "payment_method_required"
         case .notSubscribed: return "not_subscribed"
@@ -63,6 +66,9 @@ public enum CreditsError: DomainError, Equatable {
             return "customer \(email) is inactive; activate it first"
         case .idempotencyConflict(let key):
             return "idempotency key '\(key)' was already used for a different request; use a new key"
+        case let .fixAlreadyPaid(fixId, entryId):
+            return "fix '\(fixId)' was already paid for (ledger entry \(entryId)); "
+                + "to pay for it again on purpose, pass --allow-repeat"
         case .consentRequired:
             return "adding a payment method needs the customer's explicit billing consent: pass --consent"
         case .paymentMethodRequired(let email):
@@ -78,6 +84,7 @@ public enum CreditsError: DomainError, Equatable {
         case let .insufficientCredits(balance, needed): return [("balance", .int(balance)), ("needed", .int(needed))]
         case let .adjustmentExceedsBalance(balance, removing):
             return [("balance", .int(balance)), ("removing", .int(removing))]
+        case let .fixAlreadyPaid(fixId, entryId): return [("fix_id", .string(fixId)), ("entry_id", .int(entryId))]
         default: return []
         }
     }

@@ -23,6 +23,19 @@ public struct LedgerEntry: Sendable, Equatable, Codable {
     /// A JSON object.
     public var metadata: String
     public var createdAt: String
+
+    /// The note of a grant, or the reason of an adjustment.
+    public var note: String? { metadataText("note") ?? metadataText("reason") }
+
+    /// The deployed fix a consumption or charge was for.
+    public var fixId: String? { metadataText("fix_id") }
+
+    private func metadataText(_ key: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(metadata.utf8)) as? [String: Any] else {
+            return nil
+        }
+        return object[key] as? String
+    }
 }
 
 /// An entry about to be appended; the store computes `balance_after` from the previous entry.

@@ -53,17 +53,14 @@ public struct CustomerQuery: Sendable, Equatable {
     public var staff: Bool?
     /// Only active (true), only inactive (false), or all (nil).
     public var active: Bool?
-    /// Start after this id (keyset paging).
-    public var afterId: Int64?
-    /// At most this many; nil for all.
-    public var limit: Int?
+    /// Which page of them.
+    public var page: Page
 
     /// A query with no filter.
-    public init(staff: Bool? = nil, active: Bool? = nil, afterId: Int64? = nil, limit: Int? = nil) {
+    public init(staff: Bool? = nil, active: Bool? = nil, page: Page = .all) {
         self.staff = staff
         self.active = active
-        self.afterId = afterId
-        self.limit = limit
+        self.page = page
     }
 }
 

@@ -40,6 +40,43 @@ enum DatabaseFile {
         return stat(path, &info) == 0 && info.st_mode & 0o077 != 0
     }
 
+    /// How many backups `migrate` keeps per database.
+    static let backupsKept = 3
+
+    /// Deletes all but the newest `backupsKept` backups of `path` that custctl named
+    /// (`<path>.backup-YYYYMMDDTHHMMSSZ`, optionally `-N`): regular files of the current user only;
+    /// anything else in the folder is left alone. Returns the paths removed.
+    static func pruneBackups(of path: String) -> [String] {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        let marker = url.lastPathComponent + ".backup-"
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        let backups = names.compactMap { name -> (name: String, stamp: String, attempt: Int)? in
+            guard name.hasPrefix(marker) else { return nil }
+            let rest = name.dropFirst(marker.count)
+            let stamp = String(rest.prefix(16))
+            let digits = stamp.utf8.enumerated().allSatisfy { index, byte in
+                index == 8
+                    ? byte == UInt8(ascii: "T") : index == 15 ? byte == UInt8(ascii: "Z") : (48...57).contains(byte)
+            }
+            guard stamp.count == 16, digits else { return nil }
+            let suffix = rest.dropFirst(16)
+            if suffix.isEmpty { return (name, stamp, 1) }
+            guard suffix.first == "-", let attempt = Int(suffix.dropFirst()), attempt > 1 else { return nil }
+            return (name, stamp, attempt)
+        }.sorted { ($0.stamp, $0.attempt) > ($1.stamp, $1.attempt) }
+        var removed: [String] = []
+        for backup in backups.dropFirst(backupsKept) {
+            let candidate = folder + "/" + backup.name
+            var info = stat()
+            guard lstat(candidate, &info) == 0, (info.st_mode & S_IFMT) == S_IFREG, info.st_uid == geteuid(),
+                unlink(candidate) == 0
+            else { continue }
+            removed.append(candidate)
+        }
+        return removed
+    }
+
     static func describe(errno code: Int32) -> String {
         switch code {
         case ENOENT: return "the folder does not exist"

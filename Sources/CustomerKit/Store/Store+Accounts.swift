@@ -211,12 +211,21 @@ extension Store {
     // MARK: - Audit
 
     /// Audit entries, newest first, optionally for one customer.
-    public func auditEntries(customerId: Int64? = nil, limit: Int? = nil) throws -> [AuditEntry] {
+    public func auditEntries(_ query: AuditQuery = AuditQuery()) throws -> Paged<AuditEntry> {
         try read { db in
             var request = AuditEntry.all().order(Column("id").desc)
-            if let customerId { request = request.filter(Column("customer_id") == customerId) }
-            if let limit { request = request.limit(limit) }
-            return try request.fetchAll(db)
+            if let customerId = query.customerId { request = request.filter(Column("customer_id") == customerId) }
+            if let action = query.action {
+                request = request.filter(
+                    sql: "action = ?1 OR (instr(?1, '.') = 0 AND substr(action, 1, length(?1) + 1) = ?1 || '.')",
+                    arguments: [action])
+            }
+            if let since = query.since {
+                request = request.filter(Column("created_at") >= Timestamp.string(from: since))
+            }
+            if let afterId = query.page.afterId { request = request.filter(Column("id") < afterId) }
+            if let limit = query.page.fetchLimit { request = request.limit(limit) }
+            return query.page.cut(try request.fetchAll(db), id: \.id)
         }
     }
 

@@ -113,6 +113,17 @@ final class LedgerTransaction {
         try LedgerEntry.filter(Column("customer_id") == customer.id && Column("idempotency_key") == key).fetchOne(db)
     }
 
+    /// The first consumption or charge of this customer for deployed fix `fixId`, if any.
+    func entry(fixId: String) throws -> LedgerEntry? {
+        try LedgerEntry.fetchOne(
+            db,
+            sql: """
+                SELECT * FROM credit_transactions WHERE customer_id = ? AND kind IN ('consume', 'charge')
+                  AND json_extract(metadata, '$.fix_id') = ? ORDER BY id LIMIT 1
+                """,
+            arguments: [customer.id, fixId])
+    }
+
     /// Adds fixes to the customer's usage counter.
     func addUsage(_ fixes: Int64) throws {
         try db.execute(
@@ -200,12 +211,13 @@ extension Store {
     }
 
     /// Entries newest first.
-    func ledgerHistory(_ reference: CustomerReference, limit: Int?) throws -> (Customer, [LedgerEntry]) {
+    func ledgerHistory(_ reference: CustomerReference, page: Page) throws -> (Customer, Paged<LedgerEntry>) {
         try read { db in
             let customer = try Store.fetchCustomer(db, reference)
             var request = LedgerEntry.filter(Column("customer_id") == customer.id).order(Column("id").desc)
-            if let limit { request = request.limit(limit) }
-            return (customer, try request.fetchAll(db))
+            if let afterId = page.afterId { request = request.filter(Column("id") < afterId) }
+            if let limit = page.fetchLimit { request = request.limit(limit) }
+            return (customer, page.cut(try request.fetchAll(db), id: \.id))
         }
     }
 

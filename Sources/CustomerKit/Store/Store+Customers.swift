@@ -16,14 +16,14 @@ extension Customer: FetchableRecord, TableRecord {
 
 extension Store {
     /// Customers matching `query`, in id order.
-    public func customers(_ query: CustomerQuery) throws -> [Customer] {
+    public func customers(_ query: CustomerQuery) throws -> Paged<Customer> {
         try read { db in
             var request = Customer.all().order(Customer.Columns.id)
             if let staff = query.staff { request = request.filter(Customer.Columns.isStaff == staff) }
             if let active = query.active { request = request.filter(Customer.Columns.active == active) }
-            if let afterId = query.afterId { request = request.filter(Customer.Columns.id > afterId) }
-            if let limit = query.limit { request = request.limit(limit) }
-            return try request.fetchAll(db)
+            if let afterId = query.page.afterId { request = request.filter(Customer.Columns.id > afterId) }
+            if let limit = query.page.fetchLimit { request = request.limit(limit) }
+            return query.page.cut(try request.fetchAll(db), id: \.id)
         }
     }
 

@@ -86,19 +86,21 @@ extension Store {
     }
 
     /// Keys with their owners' emails, optionally of one customer, in id order.
-    func apiKeys(of customer: CustomerReference?) throws -> [(key: APIKey, email: String)] {
+    func apiKeys(of customer: CustomerReference?, page: Page) throws -> Paged<(key: APIKey, email: String)> {
         try read { db in
             var request = APIKey.all().order(Column("id"))
             if let customer {
                 request = request.filter(Column("customer_id") == (try Store.fetchCustomer(db, customer).id))
             }
-            let keys = try request.fetchAll(db)
+            if let afterId = page.afterId { request = request.filter(Column("id") > afterId) }
+            if let limit = page.fetchLimit { request = request.limit(limit) }
+            let keys = page.cut(try request.fetchAll(db), id: \.id)
             let emails = try Dictionary(
                 Row.fetchAll(
                     db, sql: "SELECT id, email FROM customers WHERE id IN (SELECT customer_id FROM api_keys)"
                 ).map { (Int64.fromDatabaseValue($0["id"]) ?? 0, String.fromDatabaseValue($0["email"]) ?? "") },
                 uniquingKeysWith: { first, _ in first })
-            return keys.map { ($0, emails[$0.customerId] ?? "") }
+            return Paged(items: keys.map { ($0, emails[$0.customerId] ?? "") }, nextAfterId: keys.nextAfterId)
         }
     }
 
@@ -201,34 +203,44 @@ extension Store {
         }
     }
 
-    /// Unlinks a forge account of `customer` (audited).
-    func unlinkForge(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> ForgeAccount {
+    /// Unlinks a forge account of `customer` (audited); returns its id, or nil when the audit log shows it
+    /// was unlinked from this customer before. One this customer never had is `ForgeError.notFound`.
+    func unlinkForge(_ customer: CustomerReference, _ forge: ForgeNamespace, actor: Actor) throws -> Int64? {
         let stamp = Timestamp.string(from: now)
         return try write { db in
             let owner = try Store.fetchCustomer(db, customer)
             guard let existing = try Store.forgeAccount(db, forge), existing.customerId == owner.id else {
+                let unlinkedBefore = try Bool.fetchOne(
+                    db,
+                    sql: """
+                        SELECT EXISTS (SELECT 1 FROM audit_log WHERE action = 'forge.unlink' AND customer_id = ?
+                          AND json_extract(details, '$.forge') = ? COLLATE NOCASE)
+                        """,
+                    arguments: [owner.id, forge.description])
+                if unlinkedBefore == true { return nil }
                 throw ForgeError.notFound(forge.description)
             }
             try db.execute(sql: "DELETE FROM forge_accounts WHERE id = ?", arguments: [existing.id])
             try Store.audit(
                 db, actor: actor, action: "forge.unlink", customerId: owner.id, subject: owner.emailNormalized,
                 details: [("forge", .string(forge.description))], at: stamp)
-            return existing
+            return existing.id
         }
     }
 
     /// Forge accounts with their owners' emails, optionally of one customer.
-    func forgeAccounts(of customer: CustomerReference?) throws -> [LinkedForgeAccount] {
+    func forgeAccounts(of customer: CustomerReference?, page: Page) throws -> Paged<LinkedForgeAccount> {
         try read { db in
             let ownerId = try customer.map { try Store.fetchCustomer(db, $0).id }
-            return try Row.fetchAll(
+            let accounts = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT f.*, c.email AS owner_email FROM forge_accounts f JOIN customers c ON c.id = f.customer_id
-                    WHERE ? IS NULL OR f.customer_id = ? ORDER BY f.id
+                    WHERE (?1 IS NULL OR f.customer_id = ?1) AND f.id > ?2 ORDER BY f.id LIMIT ?3
                     """,
-                arguments: [ownerId, ownerId]
+                arguments: [ownerId, page.afterId ?? 0, page.fetchLimit ?? -1]
             ).map { LinkedForgeAccount(account: try ForgeAccount(row: $0), email: $0["owner_email"]) }
+            return page.cut(accounts, id: \.account.id)
         }
     }
 
@@ -241,32 +253,38 @@ extension Store {
     // MARK: - Outbox
 
     /// Unsent emails due now, oldest first.
-    func dueEmails(limit: Int?) throws -> [DueEmail] {
+    func dueEmails(page: Page) throws -> Paged<DueEmail> {
         let stamp = Timestamp.string(from: now)
         return try read { db in
-            try Row.fetchAll(
+            // Keyset paging in (due_at, id) order: after the named email's place in that order.
+            let due = try Row.fetchAll(
                 db,
                 sql: """
                     SELECT e.*, c.email AS recipient, c.name AS recipient_name FROM scheduled_emails e
                     JOIN customers c ON c.id = e.customer_id
-                    WHERE e.sent_at IS NULL AND e.due_at <= ? AND c.active = 1
-                    ORDER BY e.due_at, e.id LIMIT ?
+                    LEFT JOIN scheduled_emails a ON a.id = ?2
+                    WHERE e.sent_at IS NULL AND e.due_at <= ?1 AND c.active = 1
+                      AND (?2 IS NULL OR e.due_at > a.due_at OR (e.due_at = a.due_at AND e.id > a.id))
+                    ORDER BY e.due_at, e.id LIMIT ?3
                     """,
-                arguments: [stamp, limit ?? -1]
+                arguments: [stamp, page.afterId, page.fetchLimit ?? -1]
             ).map {
                 DueEmail(email: try ScheduledEmail(row: $0), recipient: $0["recipient"], name: $0["recipient_name"])
             }
+            return page.cut(due, id: \.email.id)
         }
     }
 
-    /// Marks an email sent (idempotent); returns it and whether it changed.
-    func markEmailSent(_ id: Int64) throws -> (ScheduledEmail, Bool) {
+    /// Marks emails sent (idempotent) in one transaction; returns each and whether it changed.
+    func markEmailsSent(_ ids: [Int64]) throws -> [(ScheduledEmail, Bool)] {
         let stamp = Timestamp.string(from: now)
         return try write { db in
-            guard let email = try ScheduledEmail.fetchOne(db, key: id) else { throw OutboxError.notFound(id) }
-            if email.sentAt != nil { return (email, false) }
-            try db.execute(sql: "UPDATE scheduled_emails SET sent_at = ? WHERE id = ?", arguments: [stamp, id])
-            return (try ScheduledEmail.fetchOne(db, key: id) ?? email, true)
+            try ids.map { id in
+                guard let email = try ScheduledEmail.fetchOne(db, key: id) else { throw OutboxError.notFound(id) }
+                if email.sentAt != nil { return (email, false) }
+                try db.execute(sql: "UPDATE scheduled_emails SET sent_at = ? WHERE id = ?", arguments: [stamp, id])
+                return (try ScheduledEmail.fetchOne(db, key: id) ?? email, true)
+            }
         }
     }
 }

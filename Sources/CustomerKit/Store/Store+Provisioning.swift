@@ -77,7 +77,7 @@ extension Store {
                 } catch {
                     throw ProvisionError.at(item.line, error)
                 }
-                if index % 1000 == 999 { progress(index + 1) }
+                if index % 1000 == 999 && index + 1 < items.count { progress(index + 1) }
             }
             progress(items.count)
             return results

@@ -222,7 +222,7 @@ extension Store {
             let status = try migrationStatus()
             if status.layout == .foreign { throw StoreError.foreignDatabase(tables: status.foreignTables) }
             if status.layout == .legacy {
-                let backupPath = backup && !dryRun ? try backupIfHoldsData() : nil
+                let backupPath = backup && !dryRun ? try backupIfHoldsData(progress) : nil
                 if !dryRun { try enableWAL() }
                 var run = MigrationRun(
                     applied: Migrations.all.map(\.name), backupPath: backupPath,
@@ -238,7 +238,7 @@ extension Store {
                     applied: pending.map(\.name), backupPath: nil,
                     environment: mark ?? status.environment, dryRun: dryRun)
             }
-            let backupPath = backup && !pending.isEmpty ? try backupIfHoldsData() : nil
+            let backupPath = backup && !pending.isEmpty ? try backupIfHoldsData(progress) : nil
             try enableWAL()
             try write { db in
                 for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
@@ -303,7 +303,7 @@ extension Store {
                 return RollbackRun(reverted: toRevert, backupPath: nil, dryRun: dryRun)
             }
             try refuseProduction("roll back migrations")
-            let backupPath = backup ? try backupIfHoldsData() : nil
+            let backupPath = backup ? try backupIfHoldsData(progress) : nil
             if restoresLegacy {
                 var run = RollbackRun(reverted: newestFirst, backupPath: backupPath, dryRun: false)
                 run.legacy = try restoreLegacy(dryRun: false)
@@ -338,8 +338,9 @@ extension Store {
         return try body()
     }
 
-    /// Writes a consistent copy next to the database (mode 0600) when any table holds a row.
-    func backupIfHoldsData() throws -> String? {
+    /// Writes a consistent copy next to the database (mode 0600) when any table holds a row, then keeps
+    /// the newest three backups of its naming (older ones are deleted and named to `progress`).
+    func backupIfHoldsData(_ progress: (String) -> Void) throws -> String? {
         guard let path else { return nil }
         let holdsData = try read { db -> Bool in
             let tables = try String.fetchAll(
@@ -352,7 +353,9 @@ extension Store {
             return false
         }
         guard holdsData else { return nil }
-        return try backup(nextTo: path)
+        let written = try backup(nextTo: path)
+        for old in DatabaseFile.pruneBackups(of: path) { progress("removed old backup \(old)") }
+        return written
     }
 
     /// Copies the database with `VACUUM INTO` to `<path>.backup-<UTC time>` created 0600.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// One line of the audit log: who did what to whom, when.
 public struct AuditEntry: Sendable, Equatable, Codable {
     public var id: Int64
@@ -11,4 +13,23 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     /// A JSON object with the change's particulars.
     public var details: String
     public var createdAt: String
+}
+
+/// Which entries `audit list` returns, newest first.
+public struct AuditQuery: Sendable, Equatable {
+    /// Only entries about this customer.
+    public var customerId: Int64?
+    /// Only this action (`credits.grant`), or with no dot a whole group (`credits`: every `credits.` action).
+    public var action: String?
+    /// Only entries written at or after this instant.
+    public var since: Date?
+    /// Which page of them (`afterId` continues to older entries).
+    public var page: Page
+
+    public init(customerId: Int64? = nil, action: String? = nil, since: Date? = nil, page: Page = .all) {
+        self.customerId = customerId
+        self.action = action
+        self.since = since
+        self.page = page
+    }
 }

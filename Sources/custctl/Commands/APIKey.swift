@@ -69,10 +69,11 @@ struct APIKeyList: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("Only this customer's keys (email or id).", valueName: "email")) var customer: String?
+    @OptionGroup var paging: PageOptions
 
     func run() throws {
         let reference = try customer.map(CustomerReference.init(parsing:))
-        let keys = try APIKeys(store: global.openStore(.reads)).list(for: reference)
+        let keys = try APIKeys(store: global.openStore(.reads)).list(for: reference, page: paging.page)
         global.output.list(
             keys, header: ["ID", "CUSTOMER", "PREFIX", "NAME", "STATUS", "EXPIRES", "LAST USED"],
             row: { (listed: ListedAPIKey) -> [String] in

@@ -9,14 +9,18 @@ struct Audit: ParsableCommand {
     )
 }
 
-/// `custctl audit list [--customer EMAIL|ID] [--limit N]`.
+/// `custctl audit list [--customer EMAIL|ID] [--action A] [--since TIME] [--limit N] [--after-id ID]`.
 struct AuditList: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "list",
         abstract: "List audit entries, newest first (JSON Lines with --json).",
         discussion: """
-            Example:
+            --action takes an action (credits.grant) or a group (credits: every credits.* action). \
+            --after-id continues to older entries.
+
+            Examples:
               custctl audit list --customer ada@example.com --limit 20
+              custctl audit list --action apikey --since 2026-11-01
             """
     )
 
@@ -25,17 +29,26 @@ struct AuditList: ParsableCommand {
     @Option(help: ArgumentHelp("Only entries about this customer (email or id).", valueName: "customer"))
     var customer: String?
 
-    @Option(help: "At most this many entries.")
-    var limit: Int?
+    @Option(help: ArgumentHelp("Only this action, or every action of a group.", valueName: "action"))
+    var action: String?
+
+    @Option(help: ArgumentHelp("Only entries at or after this instant (ISO 8601).", valueName: "time"))
+    var since: String?
+
+    @OptionGroup var paging: PageOptions
 
     func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+        if let action, action.isEmpty || !action.allSatisfy({ $0.isLetter || $0.isNumber || "._-".contains($0) }) {
+            throw ValidationError("--action takes an action like credits.grant or a group like credits")
+        }
     }
 
     func run() throws {
+        let since = try since.map(CreditLedger.instant)
         let store = try global.openStore(.reads)
         let customerId = try customer.map { try store.customer(CustomerReference(parsing: $0)).id }
-        let entries = try store.auditEntries(customerId: customerId, limit: limit)
+        let entries = try store.auditEntries(
+            AuditQuery(customerId: customerId, action: action, since: since, page: paging.page))
         global.output.list(
             entries, header: ["WHEN", "OS USER", "ACTOR", "ACTION", "SUBJECT", "DETAILS"],
             row: { e in [e.createdAt, e.osUser ?? "-", e.actor, e.action, e.subject ?? "-", e.details] },

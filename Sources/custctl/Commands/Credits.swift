@@ -45,7 +45,8 @@ struct CreditsGrant: ParsableCommand {
             request with the same key is a conflict (exit 73).
 
             Example:
-              custctl credits grant ada@example.com 10 --source manual --expires-at 2027-01-31T00:00:00Z
+              custctl credits grant ada@example.com 10 --source manual \\
+                --expires-at 2027-01-31T00:00:00Z
             """
     )
 
@@ -100,10 +101,13 @@ struct CreditsConsume: ParsableCommand {
         abstract: "Use credits for deployed fixes; beyond credits, charge per fix or refuse.",
         discussion: """
             Credits are used first, soonest-expiring first. With no credits left a customer with a payment \
-            method is charged per fix ($29 pay-as-you-go, $15 on Pro); without one the request is refused (69).
+            method is charged per fix ($29 pay-as-you-go, $15 on Pro); without one the request is refused (69). \
+            A --fix-id already paid for is refused (73, fix_already_paid) unless --allow-repeat; a retry with \
+            the same --idempotency-key replays the first result instead.
 
             Example:
-              custctl credits consume ada@example.com --fix-id fix-42 --idempotency-key deploy-42
+              custctl credits consume ada@example.com --fix-id fix-42 \\
+                --idempotency-key deploy-42
             """
     )
 
@@ -121,11 +125,14 @@ struct CreditsConsume: ParsableCommand {
     @Option(help: "Apply this request once, however often it is retried.")
     var idempotencyKey: String?
 
+    @Flag(help: "Pay for a --fix-id that was paid for before.")
+    var allowRepeat = false
+
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
         let fixes = try CreditLedger.amount(amount)
         let result = try CreditLedger(store: global.openStore()).consume(
-            reference, fixes: fixes, fixId: fixId, idempotencyKey: idempotencyKey)
+            reference, fixes: fixes, fixId: fixId, idempotencyKey: idempotencyKey, allowRepeat: allowRepeat)
         global.output.result(
             .object([
                 ("email", .string(result.email)), ("credits_used", .int(result.creditsUsed)),
@@ -144,7 +151,7 @@ struct CreditsConsume: ParsableCommand {
     }
 }
 
-/// `custctl credits history EMAIL [--limit N]`.
+/// `custctl credits history EMAIL [--limit N] [--after-id ID]`.
 struct CreditsHistory: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "history",
@@ -160,22 +167,17 @@ struct CreditsHistory: ParsableCommand {
     @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email"))
     var customer: String
 
-    @Option(help: "At most this many entries.")
-    var limit: Int?
-
-    func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
-    }
+    @OptionGroup var paging: PageOptions
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let (_, entries) = try CreditLedger(store: global.openStore(.reads)).history(reference, limit: limit)
+        let (_, entries) = try CreditLedger(store: global.openStore(.reads)).history(reference, page: paging.page)
         global.output.list(
-            entries, header: ["WHEN", "KIND", "AMOUNT", "BALANCE", "SOURCE", "CHARGE", "EXPIRES"],
+            entries, header: ["ID", "WHEN", "KIND", "AMOUNT", "BALANCE", "SOURCE", "CHARGE", "EXPIRES", "FIX", "NOTE"],
             row: { e in
                 [
-                    e.createdAt, e.kind.rawValue, String(e.amount), String(e.balanceAfter), e.source,
-                    e.chargeCents.map(Money.format) ?? "-", e.expiresAt ?? "-",
+                    String(e.id), e.createdAt, e.kind.rawValue, String(e.amount), String(e.balanceAfter), e.source,
+                    e.chargeCents.map(Money.format) ?? "-", e.expiresAt ?? "-", e.fixId ?? "-", e.note ?? "-",
                 ]
             },
             json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
@@ -236,8 +238,8 @@ extension LedgerEntry {
             ("id", .int(id)), ("customer_id", .int(customerId)), ("amount", .int(amount)),
             ("balance_after", .int(balanceAfter)), ("kind", .string(kind.rawValue)), ("source", .string(source)),
             ("charge_cents", .optional(chargeCents)), ("expires_at", .optional(expiresAt)),
-            ("idempotency_key", .optional(idempotencyKey)), ("metadata", .raw(metadata)),
-            ("created_at", .string(createdAt)),
+            ("idempotency_key", .optional(idempotencyKey)), ("fix_id", .optional(fixId)), ("note", .optional(note)),
+            ("metadata", .raw(metadata)), ("created_at", .string(createdAt)),
         ])
     }
 }

@@ -11,7 +11,8 @@ struct CreditsAdjust: ParsableCommand {
             with the reason. Removing more than the balance is refused (65, adjustment_exceeds_balance).
 
             Example:
-              custctl credits adjust ada@example.com --remove 50 --reason "grant of 50 was meant for bob"
+              custctl credits adjust ada@example.com --remove 50 \\
+                --reason "grant of 50 was meant for bob"
             """
     )
 

@@ -8,7 +8,8 @@ struct CustomerUpdate: ParsableCommand {
         abstract: "Change a customer's name, company or type (audited).",
         discussion: """
             Example:
-              custctl customer update ada@example.com --company "Analytical Engines Ltd" --type enterprise
+              custctl customer update ada@example.com --type enterprise \\
+                --company "Analytical Engines Ltd"
             """
     )
 

@@ -7,8 +7,11 @@ struct CustomerList: ParsableCommand {
         commandName: "list",
         abstract: "List customers in id order (JSON Lines with --json).",
         discussion: """
-            Example:
+            --csv writes every field of the record (the keys of --json) as RFC 4180 CSV with a header row.
+
+            Examples:
               custctl customer list --staff --json
+              custctl customer list --csv > customers.csv
             """
     )
 
@@ -20,20 +23,23 @@ struct CustomerList: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Only active (--active) or only inactive (--no-active).")
     var active: Bool?
 
-    @Option(help: "Start after this customer id (paging).")
-    var afterId: Int64?
+    @Flag(help: "CSV (RFC 4180) with a header row instead of a table.")
+    var csv = false
 
-    @Option(help: "At most this many customers.")
-    var limit: Int?
+    @OptionGroup var paging: PageOptions
 
     func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
+        if csv && global.json { throw ValidationError("--csv and --json cannot be used together") }
     }
 
     func run() throws {
         let output = global.output
         let customers = try global.openStore(.reads).customers(
-            CustomerQuery(staff: staff, active: active, afterId: afterId, limit: limit))
+            CustomerQuery(staff: staff, active: active, page: paging.page))
+        if csv {
+            output.csv(customers.map(\.json), nextAfterId: customers.nextAfterId)
+            return
+        }
         output.list(
             customers, header: ["ID", "EMAIL", "NAME", "TYPE", "STAFF", "ACTIVE"],
             row: { c in

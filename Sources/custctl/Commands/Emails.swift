@@ -22,14 +22,10 @@ struct EmailsDue: ParsableCommand {
     )
 
     @OptionGroup var global: GlobalOptions
-    @Option(help: "At most this many.") var limit: Int?
-
-    func validate() throws {
-        if let limit, limit < 1 { throw ValidationError("--limit must be 1 or more") }
-    }
+    @OptionGroup var paging: PageOptions
 
     func run() throws {
-        let due = try Outbox(store: global.openStore(.reads)).due(limit: limit)
+        let due = try Outbox(store: global.openStore(.reads)).due(page: paging.page)
         global.output.list(
             due, header: ["ID", "DUE", "TO", "TEMPLATE"],
             row: { [String($0.email.id), $0.email.dueAt, $0.recipient, $0.email.template] },
@@ -45,26 +41,30 @@ struct EmailsDue: ParsableCommand {
     }
 }
 
-/// `custctl emails mark-sent ID`.
+/// `custctl emails mark-sent ID...`.
 struct EmailsMarkSent: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mark-sent",
-        abstract: "Mark a scheduled email sent; marking it again changes nothing.",
+        abstract: "Mark scheduled emails sent, all or none; marking one again changes nothing.",
         discussion: """
+            An id that does not exist is 67 and marks none of them. With --json, one object per id.
+
             Example:
-              custctl emails mark-sent 17
+              custctl emails mark-sent 17 18 19
             """
     )
 
     @OptionGroup var global: GlobalOptions
-    @Argument(help: "The email's id (from 'emails due').") var id: Int64
+    @Argument(help: ArgumentHelp("The emails' ids (from 'emails due').", valueName: "id")) var ids: [Int64]
 
     func run() throws {
-        let (email, changed) = try Outbox(store: global.openStore()).markSent(id)
-        global.output.result(
-            .object([("id", .int(email.id)), ("sent_at", .optional(email.sentAt)), ("changed", .bool(changed))])
-        ) {
-            changed ? "marked email \(email.id) sent" : "email \(email.id) was already sent"
+        let marked = try Outbox(store: global.openStore()).markSent(ids)
+        for (email, changed) in marked {
+            global.output.result(
+                .object([("id", .int(email.id)), ("sent_at", .optional(email.sentAt)), ("changed", .bool(changed))])
+            ) {
+                changed ? "marked email \(email.id) sent" : "email \(email.id) was already sent"
+            }
         }
     }
 }

@@ -59,8 +59,10 @@ struct ForgeLink: ParsableCommand {
 struct ForgeUnlink: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "unlink",
-        abstract: "Remove a customer's forge account.",
+        abstract: "Remove a customer's forge account; unlinking it again changes nothing.",
         discussion: """
+            An account the customer never had is 67.
+
             Example:
               custctl forge unlink ada@example.com github:ada-labs
             """
@@ -74,15 +76,15 @@ struct ForgeUnlink: ParsableCommand {
 
     func run() throws {
         let reference = try CustomerReference(parsing: customer)
-        let account = try ForgeAccounts(store: global.openStore()).unlink(
-            reference, ForgeNamespace(parsing: forge), actor: actor.resolved)
+        let namespace = try ForgeNamespace(parsing: forge)
+        let removed = try ForgeAccounts(store: global.openStore()).unlink(reference, namespace, actor: actor.resolved)
         global.output.result(
             .object([
-                ("id", .int(account.id)), ("forge_type", .string(account.forgeType.rawValue)),
-                ("namespace", .string(account.namespace)),
+                ("id", .optional(removed)), ("forge_type", .string(namespace.type.rawValue)),
+                ("namespace", .string(namespace.namespace)), ("changed", .bool(removed != nil)),
             ])
         ) {
-            "unlinked \(account.forgeType.rawValue):\(account.namespace)"
+            removed == nil ? "\(namespace.description) was already unlinked" : "unlinked \(namespace.description)"
         }
     }
 }
@@ -101,10 +103,11 @@ struct ForgeList: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Argument(help: ArgumentHelp("Only this customer's accounts (email or id).", valueName: "email")) var customer:
         String?
+    @OptionGroup var paging: PageOptions
 
     func run() throws {
         let accounts = try ForgeAccounts(store: global.openStore(.reads)).list(
-            for: customer.map(CustomerReference.init(parsing:)))
+            for: customer.map(CustomerReference.init(parsing:)), page: paging.page)
         global.output.list(
             accounts, header: ["ID", "CUSTOMER", "FORGE", "NAMESPACE"],
             row: { [String($0.account.id), $0.email, $0.account.forgeType.rawValue, $0.account.namespace] },

@@ -10,8 +10,8 @@ struct Migrate: ParsableCommand {
         // The default subcommand's options, so that `custctl migrate --help` shows them: a parent
         // command cannot declare them itself, or it would take `--dry-run` from `migrate rollback`.
         discussion: """
-            custctl migrate [--dry-run] [--no-backup] [--mark ENV] [--actor NAME] applies every pending \
-            migration. Before changing a database that holds data it writes a backup copy next to it \
+            With no subcommand (or 'apply'), migrate applies every pending migration; it takes \
+            [--dry-run] [--no-backup] [--mark ENV] [--actor NAME]. Before changing a database that holds data it writes a backup copy next to it \
             (PATH.backup-<UTC time>, mode 0600; the newest three are kept). A legacy database is consolidated \
             in one transaction.
 
@@ -72,6 +72,11 @@ struct MigrateApply: ParsableCommand {
             }
             if let environment = run.environment { lines.append("environment: \(environment.rawValue)") }
             if let report = run.consolidation { lines += report.humanLines }
+            if run.backupHoldsLegacySecrets, let backup = run.backupPath {
+                lines.append(
+                    "warning: the backup \(backup) is the legacy database as it was and still holds its plaintext "
+                        + "API keys; delete it ('shred -u \(backup)') once the consolidation is verified")
+            }
             return lines.joined(separator: "\n")
         }
     }
@@ -101,8 +106,14 @@ extension MigrationRun {
                 ("dry_run", .bool(dryRun)),
                 ("backup", .optional(backupPath)),
                 ("environment", .optional(environment?.rawValue)),
-            ] + (consolidation.map { [("consolidation", $0.json)] } ?? []))
+            ]
+                + (consolidation.map {
+                    [("consolidation", $0.json), ("backup_holds_legacy_secrets", .bool(backupHoldsLegacySecrets))]
+                } ?? []))
     }
+
+    /// A consolidation ran after a backup of the legacy file, so that copy still holds plaintext keys.
+    var backupHoldsLegacySecrets: Bool { consolidation != nil && backupPath != nil && !dryRun }
 }
 
 extension ConsolidationIssue {

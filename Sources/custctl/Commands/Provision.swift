@@ -12,7 +12,8 @@ struct Provision: ParsableCommand {
             its own transaction with a report per record, or all in one with --atomic.
 
             Examples:
-              custctl provision --email ada@example.com --name "Ada" --forge github:ada-labs --json
+              custctl provision --email ada@example.com --name "Ada" \\
+                --forge github:ada-labs --json
               custctl provision --file customers.jsonl --atomic --json
             """
     )
