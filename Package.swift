@@ -2,8 +2,8 @@
 import PackageDescription
 
 let package = Package(
+    // Linux only: the process hardening (prctl) and terminal handling are Linux's, as is CI.
     name: "custctl",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "custctl", targets: ["custctl"]),
         .library(name: "CustomerKit", targets: ["CustomerKit"]),

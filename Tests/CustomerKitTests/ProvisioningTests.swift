@@ -215,9 +215,9 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(APIKeyFormat.hash("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(APIKeyFormat.crc32(Array("123456789".utf8)) == 0xCBF4_3926)
         #expect(!APIKeyFormat.checksumIsValid(String(key.dropLast()) + (key.last == "0" ? "1" : "0")))
-        #expect(try Duration.seconds("24h") == 86400)
-        #expect(try Duration.seconds("90") == 90)
-        #expect(try Duration.seconds("7d") == 604_800)
-        #expect(throws: APIKeyError.self) { try Duration.seconds("soon") }
+        #expect(try TimeSpan.seconds("24h") == 86400)
+        #expect(try TimeSpan.seconds("90") == 90)
+        #expect(try TimeSpan.seconds("7d") == 604_800)
+        #expect(throws: APIKeyError.self) { try TimeSpan.seconds("soon") }
     }
 }

@@ -6,6 +6,35 @@ import Testing
 @Suite struct ReliabilityTests {
     static let long = ProcessInfo.processInfo.environment["CUSTCTL_LONG_TESTS"] != nil
 
+    /// strace is installed and may trace here (a container can forbid ptrace).
+    static var straceWorks: Bool {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else { return false }
+        return Self.succeeds("/usr/bin/strace", ["-f", "-o", "/dev/null", "/bin/true"])
+    }
+
+    /// This process may mount a small tmpfs (root with mount rights).
+    static var canMountTmpfs: Bool {
+        guard geteuid() == 0 else { return false }
+        let point = FileManager.default.temporaryDirectory.appendingPathComponent("custctl-mount-\(UUID().uuidString)")
+        guard (try? FileManager.default.createDirectory(at: point, withIntermediateDirectories: true)) != nil else {
+            return false
+        }
+        defer { try? FileManager.default.removeItem(at: point) }
+        guard Self.succeeds("/bin/mount", ["-t", "tmpfs", "-o", "size=64k", "tmpfs", point.path]) else { return false }
+        return Self.succeeds("/bin/umount", [point.path])
+    }
+
+    private static func succeeds(_ tool: String, _ arguments: [String]) -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
     private func doctorIsClean(_ cli: CLI) throws -> Bool {
         let result = try cli.run(["doctor", "--json"])
         if result.status != 0 { print("doctor: \(result.stdout.prefix(400))") }
@@ -128,19 +157,11 @@ import Testing
         #expect(try cli.run(["credits", "balance", "ada@example.com"]).stdout == "\(505 - consumed)\n")
     }
 
-    @Test func givenInjectedIOErrors_whenWriting_thenExit74AndTheDatabaseIsIntact() throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/strace") else {
-            print("skipped: strace is not installed (apt-get install strace)")
-            return
-        }
+    @Test(.enabled(if: straceWorks, "strace is missing or may not trace here (apt-get install strace)"))
+    func givenInjectedIOErrors_whenWriting_thenExit74AndTheDatabaseIsIntact() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
-        let probe = try runTraced(cli, ["--version"], inject: "fdatasync:error=EIO:when=1")
-        guard probe.status == 0 else {
-            print("skipped: strace cannot trace here (\(probe.stderr.prefix(120)))")
-            return
-        }
         var failures = 0
         for (calls, when) in [
             ("fdatasync,fsync", 1), ("fdatasync,fsync", 2), ("pwrite64", 1), ("pwrite64", 2), ("pwrite64", 3),
@@ -166,7 +187,8 @@ import Testing
         #expect(try doctorIsClean(cli))
     }
 
-    @Test func givenAFullDisk_whenProvisioning_thenExit74AndEveryCustomerIsWholeOrAbsent() throws {
+    @Test(.enabled(if: canMountTmpfs, "needs root with the right to mount a small tmpfs"))
+    func givenAFullDisk_whenProvisioning_thenExit74AndEveryCustomerIsWholeOrAbsent() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
         let mountPoint = cli.directory.appendingPathComponent("small-disk").path
@@ -177,10 +199,7 @@ import Testing
         mount.standardError = FileHandle.nullDevice
         try mount.run()
         mount.waitUntilExit()
-        guard mount.terminationStatus == 0 else {
-            print("skipped: cannot mount a small tmpfs here (needs root and mount rights)")
-            return
-        }
+        try #require(mount.terminationStatus == 0, "mounting the small tmpfs failed")
         defer {
             let umount = Process()
             umount.executableURL = URL(fileURLWithPath: "/bin/umount")

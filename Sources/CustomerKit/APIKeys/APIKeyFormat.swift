@@ -219,7 +219,7 @@ public enum APIKeyError: DomainError, Equatable {
 }
 
 /// Durations as operators write them: `90`, `90s`, `30m`, `24h`, `7d`.
-public enum Duration {
+public enum TimeSpan {
     /// Seconds in `text`.
     public static func seconds(_ text: String) throws -> TimeInterval {
         let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()

@@ -135,7 +135,7 @@ struct APIKeyRotate: ParsableCommand {
 
     func run() throws {
         let (old, new) = try APIKeys(store: global.openStore()).rotate(
-            APIKeyReference(parsing: key), overlap: Duration.seconds(overlap),
+            APIKeyReference(parsing: key), overlap: TimeSpan.seconds(overlap),
             expiresAt: expiresAt.map(CreditLedger.instant), actor: actor.resolved)
         guard case .object(let members) = new.key.json else { return }
         global.output.result(
