@@ -45,7 +45,7 @@ import Testing
         let (store, auth) = try makeAuthenticator(clock: clock)
         let ada = try register(auth)
         _ = try register(auth, "inactive@example.com")
-        try store.write { db in
+        try store.sqlite.write { db in
             try db.execute(sql: "UPDATE customers SET active = 0 WHERE email_normalized = 'inactive@example.com'")
             try db.execute(
                 sql: """
@@ -79,7 +79,7 @@ import Testing
         #expect(throws: ThrottleError.throttled(retryAfter: 55)) {
             try auth.login(email: "ada@example.com", password: strongPassword)
         }
-        let recorded = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM login_attempts") }
+        let recorded = try store.sqlite.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM login_attempts") }
         #expect(recorded == 5)
         #expect(try auth.throttleStates(email: "ada@example.com").first?.retryAfter == 55)
         clock.advance(55.5)
@@ -107,7 +107,9 @@ import Testing
         let (store, auth) = try makeAuthenticator(clock: clock)
         let ada = try register(auth)
         let legacy = "$2y$" + (ada.passwordHash ?? "").dropFirst(4)
-        try store.write { db in try db.execute(sql: "UPDATE customers SET password_hash = ?", arguments: [legacy]) }
+        try store.sqlite.write { db in
+            try db.execute(sql: "UPDATE customers SET password_hash = ?", arguments: [legacy])
+        }
         let stronger = Authenticator(store: store, hasher: try PasswordHasher(cost: 5))
         _ = try stronger.login(email: "ada@example.com", password: strongPassword)
         let upgraded = try store.customer(.id(ada.id)).passwordHash ?? ""

@@ -20,13 +20,13 @@ import Testing
     }
 
     private func sumOfEntries() throws -> Int64 {
-        try store.read { db in
+        try store.sqlite.read { db in
             try Int64.fetchOne(db, sql: "SELECT COALESCE(SUM(amount), 0) FROM credit_transactions") ?? 0
         }
     }
 
     private func newestBalanceAfter() throws -> Int64 {
-        try store.read { db in
+        try store.sqlite.read { db in
             try Int64.fetchOne(db, sql: "SELECT balance_after FROM credit_transactions ORDER BY id DESC LIMIT 1") ?? 0
         }
     }
@@ -38,7 +38,7 @@ import Testing
         _ = try ledger.grant(ada, amount: 2, source: "promo", expiresAt: clock.now.addingTimeInterval(5), actor: tester)
         let result = try ledger.consume(ada, fixes: 4, fixId: "fix-1")
         #expect(result.creditsUsed == 4 && result.balance == 6 && result.chargedFixes == 0)
-        let lots = try store.read { db in
+        let lots = try store.sqlite.read { db in
             try Row.fetchAll(db, sql: "SELECT remaining FROM credit_lots ORDER BY grant_id").map { $0[0] as Int64 }
         }
         #expect(lots == [5, 1, 0])
@@ -162,7 +162,7 @@ import Testing
 
     @Test func givenAnInactiveCustomer_whenConsuming_thenRefused() throws {
         _ = try ledger.grant(ada, amount: 5, source: "manual", actor: tester)
-        try store.write { db in try db.execute(sql: "UPDATE customers SET active = 0") }
+        try store.sqlite.write { db in try db.execute(sql: "UPDATE customers SET active = 0") }
         #expect(throws: CreditsError.customerInactive("ada@example.com")) { try ledger.consume(ada) }
     }
 }

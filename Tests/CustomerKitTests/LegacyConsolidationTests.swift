@@ -25,7 +25,7 @@ import Testing
     static let tables = ["users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts"]
 
     private func record(_ store: Store) throws -> [String: [Row]] {
-        try store.read { db in
+        try store.sqlite.read { db in
             var rows: [String: [Row]] = [:]
             for table in Self.tables {
                 rows[table] = try Row.fetchAll(db, sql: "SELECT * FROM " + table + " ORDER BY rowid")
@@ -107,9 +107,11 @@ import Testing
 
         // Rule 7: fix_attempts stay (the duplicate's follows the kept customer).
         #expect(
-            try store.read { db in try Int64.fetchAll(db, sql: "SELECT customer_id FROM fix_attempts ORDER BY id") }
+            try store.sqlite.read { db in
+                try Int64.fetchAll(db, sql: "SELECT customer_id FROM fix_attempts ORDER BY id")
+            }
                 == [1, 1])
-        #expect(try store.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
+        #expect(try store.sqlite.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
 
         // Rule 9: rollback gives the legacy tables back exactly, but for plaintext keys.
         #expect(throws: StoreError.productionRefused(operation: "roll back migrations")) { try store.rollback(.all) }

@@ -33,7 +33,7 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
     }
 
     private func count(_ table: String) throws -> Int {
-        try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM " + table) ?? -1 }
+        try store.sqlite.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM " + table) ?? -1 }
     }
 
     private let tables = [
@@ -55,7 +55,7 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(customer.metadata == #"{"source":"gh_marketplace"}"#)
         #expect(customer.stripeCustomerId == "cus_fake_1")
         #expect(try count("forge_accounts") == 2)
-        let dues = try store.read { db in
+        let dues = try store.sqlite.read { db in
             try String.fetchAll(db, sql: "SELECT due_at FROM scheduled_emails ORDER BY due_at")
         }
         #expect(dues.count == 4)
@@ -71,7 +71,7 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         "audit_log", "provision_requests",
     ])
     func givenAFailureAtAnyStep_whenProvisioning_thenNothingIsLeft(_ failing: String) throws {
-        try store.write { db in
+        try store.sqlite.write { db in
             try db.execute(
                 sql: "CREATE TRIGGER inject BEFORE INSERT ON " + failing + " BEGIN SELECT RAISE(ABORT, 'injected'); END"
             )

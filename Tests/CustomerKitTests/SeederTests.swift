@@ -63,16 +63,16 @@ import Testing
         _ = try a.seed(plan: nil, count: 50, randomSeed: 42)
         _ = try b.seed(plan: nil, count: 50, randomSeed: 42)
         let query = "SELECT email, name, company_name, customer_type FROM customers ORDER BY id"
-        let rowsA = try first.read { db in try Row.fetchAll(db, sql: query).map { $0.description } }
-        let rowsB = try second.read { db in try Row.fetchAll(db, sql: query).map { $0.description } }
+        let rowsA = try first.sqlite.read { db in try Row.fetchAll(db, sql: query).map { $0.description } }
+        let rowsB = try second.sqlite.read { db in try Row.fetchAll(db, sql: query).map { $0.description } }
         #expect(rowsA.count == 50 && rowsA == rowsB)
         let forges = "SELECT forge_type, namespace FROM forge_accounts ORDER BY id"
         #expect(
-            try first.read { db in try Row.fetchAll(db, sql: forges).map(\.description) }
-                == second.read { db in try Row.fetchAll(db, sql: forges).map(\.description) })
+            try first.sqlite.read { db in try Row.fetchAll(db, sql: forges).map(\.description) }
+                == second.sqlite.read { db in try Row.fetchAll(db, sql: forges).map(\.description) })
         let (third, c) = try makeSeeder()
         _ = try c.seed(plan: nil, count: 50, randomSeed: 43)
-        #expect(try third.read { db in try Row.fetchAll(db, sql: query).map { $0.description } } != rowsA)
+        #expect(try third.sqlite.read { db in try Row.fetchAll(db, sql: query).map { $0.description } } != rowsA)
     }
 
     @Test func givenSeededAndOtherCustomers_whenCleaned_thenOnlySeededRowsGo() throws {
@@ -83,7 +83,8 @@ import Testing
         #expect(try seeder.clean() == 17)
         #expect(try store.customers(CustomerQuery()).map(\.id) == [own.customerId])
         for table in ["api_keys", "forge_accounts", "credit_transactions", "scheduled_emails", "credit_lots"] {
-            let owners = try store.read { db in try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM " + table)
+            let owners = try store.sqlite.read { db in
+                try Int64.fetchAll(db, sql: "SELECT DISTINCT customer_id FROM " + table)
             }
             #expect(owners.allSatisfy { $0 == own.customerId }, "\(table)")
         }
@@ -112,7 +113,7 @@ import Testing
     }
 
     private func snapshot(_ store: Store) throws -> [String] {
-        try store.read { db in
+        try store.sqlite.read { db in
             var rows: [String] = []
             for table in [
                 "customers", "api_keys", "forge_accounts", "credit_transactions", "scheduled_emails",

@@ -24,7 +24,7 @@ import Testing
         #expect(heard == rollback.reverted.map { "reverted " + $0 })
         #expect(try store.migrationStatus().pending == Migrations.all.suffix(2).map(\.name))
         #expect(throws: StoreError.migrationsPending(Migrations.all.suffix(2).map(\.name))) {
-            try store.ensureCurrentSchema()
+            try store.sqlite.ensureCurrentSchema()
         }
         let run = try store.migrate(mark: .test, actor: tester)
         #expect(run.applied == Migrations.all.suffix(2).map(\.name))
@@ -34,7 +34,7 @@ import Testing
         #expect(throws: MigrationError.unknownMigration("nope")) { try store.rollback(.to("nope")) }
         _ = try store.rollback(.all)
         #expect(try store.migrationStatus().layout == .empty)
-        let tables = try store.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master") }
+        let tables = try store.sqlite.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master") }
         #expect(tables.isEmpty)
     }
 
@@ -57,7 +57,7 @@ import Testing
 
     @Test func givenTheLedger_whenEntriesBreakTheChainOrAreChanged_thenSQLiteRefuses() throws {
         let store = try Store.inMemory()
-        try store.write { db in
+        try store.sqlite.write { db in
             try db.execute(
                 sql: """
                     INSERT INTO customers (id, name, email, email_normalized, created_at, updated_at)
@@ -66,16 +66,20 @@ import Testing
             try insertEntry(db, amount: 5, balanceAfter: 5)
             try insertEntry(db, amount: -2, balanceAfter: 3)
         }
-        #expect(throws: StoreError.self) { try store.write { db in try insertEntry(db, amount: 1, balanceAfter: 9) } }
-        #expect(throws: StoreError.self) { try store.write { db in try insertEntry(db, amount: -4, balanceAfter: -1) } }
         #expect(throws: StoreError.self) {
-            try store.write { db in try db.execute(sql: "UPDATE credit_transactions SET amount = 50") }
+            try store.sqlite.write { db in try insertEntry(db, amount: 1, balanceAfter: 9) }
         }
         #expect(throws: StoreError.self) {
-            try store.write { db in try db.execute(sql: "DELETE FROM credit_transactions") }
+            try store.sqlite.write { db in try insertEntry(db, amount: -4, balanceAfter: -1) }
         }
-        try store.write { db in try db.execute(sql: "DELETE FROM customers WHERE id = 1") }
-        let left = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM credit_transactions") }
+        #expect(throws: StoreError.self) {
+            try store.sqlite.write { db in try db.execute(sql: "UPDATE credit_transactions SET amount = 50") }
+        }
+        #expect(throws: StoreError.self) {
+            try store.sqlite.write { db in try db.execute(sql: "DELETE FROM credit_transactions") }
+        }
+        try store.sqlite.write { db in try db.execute(sql: "DELETE FROM customers WHERE id = 1") }
+        let left = try store.sqlite.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM credit_transactions") }
         #expect(left == 0)
     }
 
@@ -92,9 +96,9 @@ import Testing
             let attributes = try FileManager.default.attributesOfItem(atPath: file)
             #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "\(file)")
         }
-        let synchronous = try store.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        let synchronous = try store.sqlite.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(synchronous == 2)  // FULL
-        let foreignKeys = try store.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
+        let foreignKeys = try store.sqlite.read { db in try Int.fetchOne(db, sql: "PRAGMA foreign_keys") }
         #expect(foreignKeys == 1)
     }
 

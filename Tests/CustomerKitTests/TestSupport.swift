@@ -28,3 +28,18 @@ func makeAuthenticator(clock: TestClock, throttle: ThrottlePolicy = ThrottlePoli
 
 let strongPassword = "Tr1cky-Falcon-Orbit"
 let tester = Actor("tester")
+
+extension Store {
+    /// The SQLite backend under the store, for tests of the SQLite schema itself (triggers, pragmas)
+    /// and for tampering behind the features' back.
+    var sqlite: SQLiteBackend {
+        get throws {
+            guard let backend = backend as? SQLiteBackend else { throw TestSupportError.notSQLite }
+            return backend
+        }
+    }
+}
+
+enum TestSupportError: Error {
+    case notSQLite
+}

@@ -287,3 +287,21 @@ extension APIKeyFormat {
     /// (SPEC 5.5; a 10-character legacy key keeps 2).
     public static func safePrefixLength(ofKeyLength length: Int) -> Int { length / 4 }
 }
+
+/// How commands name an API key: by its id, or by what an operator typed (an id, the listed prefix,
+/// part of it, or the key itself), which `APIKeys` resolves and refuses when it is ambiguous.
+public enum APIKeyReference: Sendable, Equatable, CustomStringConvertible {
+    case id(Int64)
+    case text(String)
+
+    public init(parsing text: String) {
+        self = .text(text)
+    }
+
+    public var description: String {
+        switch self {
+        case .id(let id): return "with id \(id)"
+        case .text(let text): return "matching '\(text)'"
+        }
+    }
+}

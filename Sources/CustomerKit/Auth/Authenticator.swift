@@ -47,10 +47,19 @@ public struct Authenticator: Sendable {
             source: request.source, seedRun: request.seedRun)
         try policy.check(request.password, email: email, name: new.name)
         try hasher.check(for: store.environment())
-        if try store.customerExists(email) { throw CustomerError.emailTaken(email.normalized) }
+        if try store.read({ try $0.customers.identity(.email(email)) }) != nil {
+            throw CustomerError.emailTaken(email.normalized)
+        }
         var withHash = new
         withHash.passwordHash = try hasher.hash(request.password)
-        return try store.insertCustomer(withHash, actor: actor)
+        return try store.write { tx in
+            let id = try withHash.insert(in: tx)
+            try tx.audit.append(
+                NewAuditEntry(
+                    actor: actor, action: "customer.create", customerId: id, subject: email.normalized,
+                    details: [("source", .string(new.source))]), at: tx.now)
+            return try tx.customers.fetch(.id(id))
+        }
     }
 
     /// Verifies a password. Every failure is the same `authenticationFailed` after the same work (one
@@ -60,24 +69,44 @@ public struct Authenticator: Sendable {
         let environment = try store.environment()
         try hasher.check(for: environment)
         try throttle.check(for: environment)
-        let (attemptId, account) = try store.beginLogin(email, policy: throttle)
+        let (attemptId, account) = try beginLogin(email)
         // The same bcrypt work for every outcome, so the time does not tell which accounts exist.
         let verified = try hasher.verifyWithEqualWork(password, against: account?.passwordHash)
         // A password bcrypt would truncate was never set: refuse it instead of matching a prefix.
         let fits = PasswordPolicy.normalize(password).utf8.count <= PasswordPolicy.maximumBytes
         guard verified, fits, let account, account.active else {
-            _ = try store.finishLogin(attemptId: attemptId, email: email, outcome: .failure)
+            // Attempt bookkeeping is not worth an fsync; the attempt already counts as a failure.
+            try store.write(durable: false) { tx in try tx.logins.markFailed(attemptId) }
             throw AuthError.authenticationFailed
         }
         var upgraded: String?
         if let stored = account.passwordHash, hasher.needsRehash(stored) {
             upgraded = try hasher.hash(password)
         }
-        let outcome = LoginOutcome.success(customerId: account.id, newHash: upgraded)
-        guard let customer = try store.finishLogin(attemptId: attemptId, email: email, outcome: outcome) else {
-            throw AuthError.authenticationFailed
+        // A new hash is worth an fsync; attempt bookkeeping is not.
+        let customer = try store.write(durable: upgraded != nil) { tx in
+            try tx.logins.clearFailures(email.normalized, andAttempt: attemptId)
+            try tx.customers.recordLogin(account.id, upgradedHash: upgraded)
+            return try tx.customers.find(.id(account.id))
         }
+        guard let customer else { throw AuthError.authenticationFailed }
         return customer
+    }
+
+    /// Reserves one login attempt for `email` in a short write transaction, or throws `throttled`
+    /// without recording anything. The reservation counts as a failure until the login says otherwise,
+    /// so a process killed during the password check has still used its attempt.
+    private func beginLogin(_ email: EmailAddress) throws -> (attemptId: Int64, account: Customer?) {
+        try store.write(durable: false) { tx in
+            let hourAgo = tx.now.addingTimeInterval(-ThrottlePolicy.hour)
+            try tx.logins.deleteAttempts(email.normalized, through: hourAgo)
+            let attempts = try tx.logins.unsuccessfulAttempts(email.normalized, after: hourAgo)
+            if let retryAfter = throttle.retryAfter(attempts: attempts, now: tx.now) {
+                throw ThrottleError.throttled(retryAfter: retryAfter)
+            }
+            let attemptId = try tx.logins.insertPending(email.normalized, at: tx.now)
+            return (attemptId, try tx.customers.find(.email(email)))
+        }
     }
 
     /// The customer whose password `setPassword` would set, for checking a password before asking
@@ -97,21 +126,72 @@ public struct Authenticator: Sendable {
         let customer = try store.customer(reference)
         try checkPolicy(password, for: customer)
         try hasher.check(for: store.environment())
-        return try store.setPassword(customerId: customer.id, hash: hasher.hash(password), actor: actor)
+        let hash = try hasher.hash(password)
+        return try store.write { tx in
+            let current = try tx.customers.fetch(.id(customer.id))
+            try tx.customers.setPasswordHash(current.id, hash)
+            try tx.logins.clearUnsuccessful(current.emailNormalized)
+            try tx.audit.append(
+                NewAuditEntry(
+                    actor: actor, action: "password.set", customerId: current.id, subject: current.emailNormalized,
+                    details: [("replaced", .bool(current.passwordHash != nil))]), at: tx.now)
+            return try tx.customers.fetch(.id(current.id))
+        }
     }
 
     /// Makes a customer staff at `level`, or revokes staff with nil; audited, idempotent.
     public func setStaff(_ reference: CustomerReference, level: AdminLevel?, actor: Actor) throws -> StaffChange {
-        try store.setStaff(reference, level: level, actor: actor)
+        try store.write { tx in try Self.setStaff(reference, level: level, actor: actor, in: tx) }
+    }
+
+    /// Sets staff access inside an open transaction; no-op when the customer already has exactly that.
+    static func setStaff(
+        _ reference: CustomerReference, level: AdminLevel?, actor: Actor, in tx: any StorageTransaction
+    )
+        throws -> StaffChange
+    {
+        let current = try tx.customers.fetch(reference)
+        if current.adminLevel == level && current.isStaff == (level != nil) {
+            return StaffChange(customer: current, changed: false)
+        }
+        try tx.customers.setStaff(current.id, level: level)
+        try tx.audit.append(
+            NewAuditEntry(
+                actor: actor, action: level == nil ? "staff.revoke" : "staff.grant", customerId: current.id,
+                subject: current.emailNormalized,
+                details: [("from", .optional(current.adminLevel?.rawValue)), ("to", .optional(level?.rawValue))]),
+            at: tx.now)
+        return StaffChange(customer: try tx.customers.fetch(.id(current.id)), changed: true)
     }
 
     /// Who is throttled (or one email's state).
     public func throttleStates(email: String?) throws -> [ThrottleState] {
-        try store.throttleStates(email.map(EmailAddress.init), policy: throttle)
+        let address = try email.map(EmailAddress.init)
+        return try store.read { tx in
+            let now = tx.now
+            return try tx.logins.unsuccessfulAttemptsByEmail(
+                address?.normalized, after: now.addingTimeInterval(-ThrottlePolicy.hour)
+            ).map { email, attempts in
+                let retryAfter = throttle.retryAfter(attempts: attempts, now: now)
+                return ThrottleState(
+                    email: email,
+                    failuresInWindow: attempts.filter { now.timeIntervalSince($0) < throttle.window }.count,
+                    failuresInHour: attempts.count, retryAfter: retryAfter,
+                    throttledUntil: retryAfter.map { now.addingTimeInterval(TimeInterval($0)) })
+            }
+        }
     }
 
     /// Clears one email's recorded attempts (audited); returns how many were removed.
     public func resetThrottle(email: String, actor: Actor) throws -> Int {
-        try store.resetThrottle(EmailAddress(email), actor: actor)
+        let address = try EmailAddress(email)
+        return try store.write { tx in
+            let removed = try tx.logins.deleteAll(address.normalized)
+            try tx.audit.append(
+                NewAuditEntry(
+                    actor: actor, action: "throttle.reset", customerId: try tx.customers.identity(.email(address))?.id,
+                    subject: address.normalized, details: [("attempts_removed", .int(Int64(removed)))]), at: tx.now)
+            return removed
+        }
     }
 }

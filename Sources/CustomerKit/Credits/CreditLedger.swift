@@ -84,21 +84,30 @@ public struct CreditLedger: Sendable {
 
     /// The current balance (expired credits excluded); reads one entry and the expired lots.
     public func balance(_ reference: CustomerReference) throws -> (email: String, balance: Int64) {
-        try store.creditBalanceOnly(reference)
+        try store.read { tx in
+            guard let customer = try tx.customers.identity(reference) else {
+                throw CustomerError.notFound(reference.description)
+            }
+            return (customer.email, try tx.balance(customerId: customer.id))
+        }
     }
 
     /// Ledger entries, newest first.
     public func history(_ reference: CustomerReference, page: Page = .all) throws -> (
         email: String, entries: Paged<LedgerEntry>
     ) {
-        let (customer, entries) = try store.ledgerHistory(reference, page: page)
-        return (customer.email, entries)
+        try store.read { tx in
+            let customer = try tx.customers.fetch(reference)
+            return (customer.email, try tx.ledger.history(customerId: customer.id, page: page))
+        }
     }
 
     /// Balance, plan, rate, usage this period and warnings.
     public func summary(_ reference: CustomerReference) throws -> CreditSummary {
-        let (customer, balance) = try store.creditBalance(reference)
-        let now = store.now
+        let (customer, balance, now) = try store.read { tx in
+            let customer = try tx.customers.fetch(reference)
+            return (customer, try tx.balance(customerId: customer.id), tx.now)
+        }
         let billing = BillingState(customer)
         let plan = pricing.effectivePlan(billing, at: now)
         let start = periodStart(billing, plan: plan, now: now)
@@ -108,7 +117,8 @@ public struct CreditLedger: Sendable {
         return CreditSummary(
             email: customer.email, balance: balance, plan: plan, status: billing.status,
             fixCents: pricing.fixCents(billing, at: now), hasPaymentMethod: billing.hasPaymentMethod,
-            usageThisPeriod: try store.fixesUsed(customerId: customer.id, since: start), periodStart: start,
+            usageThisPeriod: try store.read { try $0.ledger.fixesUsed(customerId: customer.id, since: start) },
+            periodStart: start,
             periodEnd: customer.subscriptionPeriodEnd, warnings: warnings)
     }
 
@@ -296,7 +306,7 @@ public struct CreditLedger: Sendable {
 
     private static func consumeResult(from entry: LedgerEntry, email: String) throws -> ConsumeResult {
         guard let result = metadata(of: entry)["result"] as? [String: Any] else {
-            throw StoreError.sqlite("ledger entry \(entry.id) has no recorded result to replay")
+            throw InvariantError("ledger entry \(entry.id) has no recorded result to replay")
         }
         func number(_ key: String) -> Int64 { (result[key] as? NSNumber)?.int64Value ?? 0 }
         return ConsumeResult(

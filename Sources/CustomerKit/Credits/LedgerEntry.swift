@@ -47,6 +47,9 @@ struct NewLedgerEntry: Sendable {
     var expiresAt: Date? = nil
     var idempotencyKey: String? = nil
     var metadata: [(String, JSONValue)] = []
+
+    /// Grants and positive adjustments are credits to draw from, so they open a lot.
+    var opensLot: Bool { kind == .grant || (kind == .adjust && amount > 0) }
 }
 
 /// What is left of one grant.

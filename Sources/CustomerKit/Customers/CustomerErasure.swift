@@ -56,13 +56,46 @@ public struct CustomerErasure: Sendable {
     /// Erases `reference` (or, with `dryRun`, says what would go). Erasing an erased customer changes
     /// nothing (exit 0, `changed: false`).
     public func erase(_ reference: CustomerReference, dryRun: Bool, actor: Actor) throws -> ErasureResult {
-        try store.eraseCustomer(reference, dryRun: dryRun, actor: actor)
+        let body = { (tx: any StorageTransaction) throws -> ErasureResult in
+            let customer = try tx.customers.fetch(reference)
+            let plan = try Self.plan(customer, in: tx)
+            if dryRun || customer.erasedAt != nil { return ErasureResult(plan: plan, changed: false, dryRun: dryRun) }
+            let id = customer.id
+            try tx.customers.erase(id, erasedEmail: plan.erasedEmail)
+            try tx.apiKeys.revokeAll(customerId: id, at: tx.now)
+            try tx.forgeAccounts.deleteAll(customerId: id)
+            try tx.outbox.deletePending(customerId: id)
+            _ = try tx.logins.deleteAll(customer.emailNormalized)
+            try tx.provisionRequests.delete(customerId: id)
+            try tx.audit.replaceSubject(customerId: id, customer.emailNormalized, with: plan.erasedEmail)
+            try tx.audit.append(
+                NewAuditEntry(
+                    actor: actor, action: "customer.erase", customerId: id, subject: plan.erasedEmail,
+                    details: [("email_sha256", .string(Self.fingerprint(normalized: customer.emailNormalized)))]),
+                at: tx.now)
+            return ErasureResult(plan: plan, changed: true, dryRun: false)
+        }
+        return dryRun ? try store.read(body) : try store.write(body)
+    }
+
+    private static func plan(_ customer: Customer, in tx: any StorageTransaction) throws -> ErasurePlan {
+        let id = customer.id
+        return ErasurePlan(
+            customerId: id, email: customer.email, erasedEmail: erasedEmail(id: id),
+            apiKeysRevoked: try tx.apiKeys.countUnrevoked(customerId: id),
+            forgeAccounts: try tx.forgeAccounts.names(customerId: id),
+            pendingEmails: try tx.outbox.countPending(customerId: id),
+            loginAttempts: try tx.logins.count(customer.emailNormalized),
+            provisionRecords: try tx.provisionRequests.count(customerId: id),
+            auditSubjects: try tx.audit.countSubject(customerId: id, customer.emailNormalized),
+            hadPassword: customer.passwordHash != nil, wasStaff: customer.isStaff)
     }
 
     /// When `email` was erased and which customer it was, or `notErased`.
     public func erasure(of email: String) throws -> ErasureRecord {
         let address = try EmailAddress(email)
-        guard let record = try store.erasureRecord(fingerprint: Self.fingerprint(normalized: address.normalized)) else {
+        let fingerprint = Self.fingerprint(normalized: address.normalized)
+        guard let record = try store.read({ try $0.audit.erasure(fingerprint: fingerprint) }) else {
             throw ErasureError.notErased(address.normalized)
         }
         return record

@@ -124,11 +124,15 @@ public struct Provisioner: Sendable {
 
     private func provisionOne(_ request: ProvisionRequest, line: Int?, ifNotExists: Bool) throws -> ProvisionResult {
         let prepared = try prepare(request, line: line)
-        if let earlier = try store.earlierProvision(prepared, ifNotExists: ifNotExists) { return earlier }
+        // Read-only first, so a replay or a conflict asks the billing provider nothing; the transaction
+        // checks again.
+        if let earlier = try store.read({ try Self.earlier(prepared, ifNotExists: ifNotExists, in: $0) }) {
+            return earlier
+        }
         let ready = try withBillingAndKey(prepared)
-        let results = try store.provision(
-            [ready], ifNotExists: ifNotExists, trialCredits: pricing.trialCredits, actor: actor)
-        guard let result = results.first else { throw StoreError.sqlite("provisioning returned no result") }
+        guard let result = try provision([ready], ifNotExists: ifNotExists).first else {
+            throw InvariantError("provisioning returned no result")
+        }
         return result
     }
 
@@ -168,8 +172,7 @@ public struct Provisioner: Sendable {
             }
             ready.append(prepared)
         }
-        return try store.provision(
-            ready, ifNotExists: ifNotExists, trialCredits: pricing.trialCredits, actor: actor, progress: progress)
+        return try provision(ready, ifNotExists: ifNotExists, progress: progress)
     }
 
     /// Validates one record and tags its errors with its line.

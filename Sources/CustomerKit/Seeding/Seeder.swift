@@ -50,10 +50,10 @@ public struct Seeder: Sendable {
         // leaves the whole plan or none of it, never an admin without staff or a Pro customer not on
         // Pro (SPEC 5.12).
         try store.inOneTransaction {
-            try store.beginSeedRun(runId, actor: actor)
+            try store.write { tx in try tx.seedRuns.beginRun(runId, actor: actor, at: tx.now) }
             for customer in plan?.customers ?? [] {
                 let email = try EmailAddress(customer.email)
-                if try store.customerExists(email) {
+                if try store.read({ try $0.customers.identity(.email(email)) }) != nil {
                     skipped.append(email.normalized)
                     continue
                 }
@@ -85,8 +85,15 @@ public struct Seeder: Sendable {
             }
             if let password, synthetic > 0 { passwords.append(("(every synthetic customer)", password)) }
         }
-        try store.auditSeedRun(
-            runId, actor: actor, created: created.count, skipped: skipped.count, synthetic: synthetic)
+        try store.write { tx in
+            try tx.audit.append(
+                NewAuditEntry(
+                    actor: actor, action: "seed.run", subject: runId,
+                    details: [
+                        ("created", .int(Int64(created.count))), ("skipped", .int(Int64(skipped.count))),
+                        ("synthetic_created", .int(Int64(synthetic))),
+                    ]), at: tx.now)
+        }
         return SeedReport(
             runId: runId, created: created, skipped: skipped, syntheticCreated: synthetic,
             generatedPasswords: passwords, keys: keys)
@@ -119,7 +126,7 @@ public struct Seeder: Sendable {
             registration.source = "seed"
             registration.seedRun = runId
             _ = try Authenticator(store: store, hasher: hasher).register(registration, actor: actor)
-            _ = try store.setStaff(reference, level: level, actor: actor)
+            _ = try Authenticator(store: store, hasher: hasher).setStaff(reference, level: level, actor: actor)
         } else {
             var request = ProvisionRequest(
                 email: customer.email, name: customer.name, company: customer.company, source: "seed",
@@ -141,19 +148,39 @@ public struct Seeder: Sendable {
             }
             if customer.plan == .pro { _ = try ledger.subscribePro(reference, actor: actor) }
         }
-        if customer.active == false { _ = try store.setActive(reference, false, actor: actor) }
+        if customer.active == false { _ = try CustomerAdmin(store: store).setActive(reference, false, actor: actor) }
     }
 
     /// Removes exactly the customers seeding created (and what hangs off them). Refused on production.
     public func clean() throws -> Int {
         try store.refuseProduction("remove seeded data")
-        return try store.removeSeeded(actor: actor)
+        return try store.write { tx in
+            let removed = try tx.customers.deleteSeeded()
+            try tx.seedRuns.deleteRuns()
+            try tx.audit.append(
+                NewAuditEntry(
+                    actor: actor, action: "seed.clean", details: [("customers_removed", .int(Int64(removed)))]),
+                at: tx.now)
+            return removed
+        }
     }
 
     /// Wipes all customer data. Refused on production.
     public func reset() throws -> Int {
         try store.refuseProduction("wipe customer data")
-        return try store.wipeCustomerData(actor: actor)
+        // Customers and everything that hangs off them, login attempts, provisioning records and seed
+        // runs; the audit log keeps its history.
+        return try store.write { tx in
+            let removed = try tx.customers.deleteAll()
+            try tx.logins.deleteEveryAttempt()
+            try tx.provisionRequests.deleteAll()
+            try tx.seedRuns.deleteRuns()
+            try tx.audit.append(
+                NewAuditEntry(
+                    actor: actor, action: "seed.reset", details: [("customers_removed", .int(Int64(removed)))]),
+                at: tx.now)
+            return removed
+        }
     }
 
     /// A 20-character password from the secure generator that passes the policy.

@@ -1,24 +1,9 @@
 import Foundation
 import GRDB
 
-/// One thing `doctor` found wrong.
-public struct Problem: Sendable, Equatable {
-    /// The check that found it (`integrity`, `foreign_keys`, `ledger_chain`, ...).
-    public let check: String
-    /// What is wrong, with the ids involved.
-    public let detail: String
-}
-
-/// What `doctor` checked and found.
-public struct DoctorReport: Sendable, Equatable {
-    public let checks: [String]
-    public let problems: [Problem]
-    public var healthy: Bool { problems.isEmpty }
-}
-
-extension Store {
+extension SQLiteBackend {
     /// Checks the file, the schema and the invariants SQLite cannot enforce by itself.
-    public func diagnose() throws -> DoctorReport {
+    func diagnose() throws -> DoctorReport {
         var problems: [Problem] = []
         var checks: [String] = []
         func check(_ name: String, _ body: () throws -> [String]) rethrows {
@@ -35,7 +20,7 @@ extension Store {
                 }
             }
         }
-        let expected = try Store.schemaObjects(of: Store.inMemory())
+        let expected = try SQLiteBackend.schemaObjects(of: SQLiteBackend.inMemory())
         try read { db in
             try check("integrity") {
                 try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
@@ -45,7 +30,7 @@ extension Store {
                     "\(row[0] as String? ?? "?") row \(row[1] as Int64? ?? 0) points to a missing \(row[2] as String? ?? "?") row"
                 }
             }
-            let status = try Store.status(db)
+            let status = try SQLiteBackend.status(db)
             try check("schema") {
                 var found: [String] = []
                 if status.layout == .legacy {
@@ -61,7 +46,7 @@ extension Store {
             }
             guard status.layout == .custctl, status.pending.isEmpty else { return }
             try check("schema_objects") {
-                Store.schemaDifferences(expected: expected, found: try Store.schemaObjects(db))
+                SQLiteBackend.schemaDifferences(expected: expected, found: try SQLiteBackend.schemaObjects(db))
             }
             try check("ledger_audit") {
                 // Every grant and adjustment was written with an audit entry in its transaction that
@@ -172,7 +157,7 @@ extension Store {
     }
 }
 
-extension Store {
+extension SQLiteBackend {
     /// One schema object as SQLite keeps it.
     struct SchemaObject: Equatable {
         let type: String
@@ -199,7 +184,7 @@ extension Store {
     }
 
     /// The schema objects of a store (the reference: a new in-memory database with every migration).
-    static func schemaObjects(of store: Store) throws -> [String: SchemaObject] {
+    static func schemaObjects(of store: SQLiteBackend) throws -> [String: SchemaObject] {
         try store.read { try schemaObjects($0) }
     }
 

@@ -1,26 +1,12 @@
 import Foundation
 import GRDB
 
-/// How a store is opened; the executable fills it from flags and the environment.
-public struct StoreOptions: Sendable {
-    /// How long to wait for another process's lock before giving up (exit 75).
-    public var busyTimeout: TimeInterval
-    /// Where the core reads the time.
-    public var clock: WallClock
-
-    /// Options with the SPEC defaults: a 5 second busy timeout and the system clock.
-    public init(busyTimeout: TimeInterval = 5, clock: WallClock = .system) {
-        self.busyTimeout = busyTimeout
-        self.clock = clock
-    }
-}
-
-/// The one place that talks SQL. Commands reach the database only through its methods, which take
-/// and return domain values, so a second backend can implement the same surface later.
-public final class Store: Sendable {
+/// The SQLite backend (GRDB): one file in WAL mode, or memory for unit tests. Its records live in the
+/// `SQLite*Records.swift` files beside it; schema, legacy and doctor work in extensions.
+final class SQLiteBackend: StorageBackend {
     let writer: any DatabaseWriter
     /// The database file, or nil for an in-memory store.
-    public let path: String?
+    let path: String?
     let options: StoreOptions
     /// The connection of an open `inOneTransaction`, which every read and write joins (as a savepoint).
     private let outer = OuterTransaction()
@@ -34,39 +20,22 @@ public final class Store: Sendable {
     /// The time as the injected clock tells it.
     var now: Date { options.clock.now }
 
-    /// Opens the database for an ordinary command: a missing file is created (mode 0600) and
-    /// migrated, or with `creating: false` (commands that only read) refused as `notFound`, so a
-    /// mistyped path never looks like an empty database. A database with pending, newer or legacy
-    /// schema is refused.
-    public static func open(path: String, options: StoreOptions = StoreOptions(), creating: Bool = true) throws
-        -> Store
-    {
-        let store = try openFile(path: path, options: options, creating: creating)
-        try store.ensureCurrentSchema()
-        return store
-    }
-
-    /// Opens the database as it is, for `migrate` and `doctor`: no schema checks.
-    public static func openForMaintenance(
-        path: String, options: StoreOptions = StoreOptions(), creating: Bool = true
-    ) throws -> Store {
-        try openFile(path: path, options: options, creating: creating)
-    }
-
-    /// A fresh, fully migrated in-memory database (unit tests).
-    public static func inMemory(options: StoreOptions = StoreOptions()) throws -> Store {
+    /// A fresh, fully migrated in-memory database (unit tests, and the reference schema of doctor).
+    static func inMemory(options: StoreOptions = StoreOptions()) throws -> SQLiteBackend {
         let queue = try DatabaseQueue(configuration: makeConfiguration(options))
-        let store = Store(writer: queue, path: nil, options: options)
-        try store.createSchema()
-        return store
+        let backend = SQLiteBackend(writer: queue, path: nil, options: options)
+        try backend.createSchema()
+        return backend
     }
 
-    private static func openFile(path: String, options: StoreOptions, creating: Bool) throws -> Store {
+    /// Opens the file at `path` as it is; a missing one is created (mode 0600), or with
+    /// `creating: false` refused as `notFound`.
+    static func openFile(path: String, options: StoreOptions, creating: Bool) throws -> SQLiteBackend {
         if !creating, access(path, F_OK) != 0 { throw StoreError.notFound(path: path) }
         try DatabaseFile.prepare(path)
         return try mapErrors(path: path, busyTimeout: options.busyTimeout) {
             let queue = try DatabaseQueue(path: path, configuration: makeConfiguration(options))
-            return Store(writer: queue, path: path, options: options)
+            return SQLiteBackend(writer: queue, path: path, options: options)
         }
     }
 
@@ -106,6 +75,18 @@ public final class Store: Sendable {
         }
     }
 
+    // MARK: - Transactions over the records
+
+    func readRecords<T>(_ body: (any StorageTransaction) throws -> T) throws -> T {
+        let instant = now
+        return try read { db in try body(SQLiteTransaction(db, now: instant)) }
+    }
+
+    func writeRecords<T>(durable: Bool, _ body: (any StorageTransaction) throws -> T) throws -> T {
+        let instant = now
+        return try write(durable: durable) { db in try body(SQLiteTransaction(db, now: instant)) }
+    }
+
     // MARK: - Access with error mapping
 
     /// Runs `body` in an IMMEDIATE write transaction, mapping SQLite failures to domain errors.
@@ -114,7 +95,7 @@ public final class Store: Sendable {
     /// attempts, where an fsync would double the cost of a login.
     func write<T>(durable: Bool = true, _ body: (Database) throws -> T) throws -> T {
         if let db = outer.database {
-            return try mapErrors { try Store.inSavepoint(db, body) }
+            return try mapErrors { try SQLiteBackend.inSavepoint(db, body) }
         }
         return try mapErrors {
             try writer.writeWithoutTransaction { db in
@@ -125,7 +106,7 @@ public final class Store: Sendable {
                     result = try body(db)
                     return .commit
                 }
-                guard let result else { throw StoreError.sqlite("transaction produced no result") }
+                guard let result else { throw InvariantError("the transaction produced no result") }
                 return result
             }
         }
@@ -139,7 +120,7 @@ public final class Store: Sendable {
 
     /// Runs `body` so that every change it makes through this store commits together or not at all,
     /// also when the process is killed: one IMMEDIATE transaction, each inner write a savepoint.
-    public func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
+    func inOneTransaction<T>(_ body: () throws -> T) throws -> T {
         if outer.database != nil { return try body() }
         return try write { db in
             outer.database = db
@@ -154,7 +135,7 @@ public final class Store: Sendable {
             result = try body(db)
             return .commit
         }
-        guard let result else { throw StoreError.sqlite("savepoint produced no result") }
+        guard let result else { throw InvariantError("the savepoint produced no result") }
         return result
     }
 
@@ -164,7 +145,7 @@ public final class Store: Sendable {
     }
 
     func mapErrors<T>(_ body: () throws -> T) throws -> T {
-        try Store.mapErrors(path: path ?? ":memory:", busyTimeout: options.busyTimeout, body)
+        try SQLiteBackend.mapErrors(path: path ?? ":memory:", busyTimeout: options.busyTimeout, body)
     }
 
     static func mapErrors<T>(path: String, busyTimeout: TimeInterval, _ body: () throws -> T) throws -> T {
@@ -195,7 +176,7 @@ public final class Store: Sendable {
     }
 }
 
-/// The connection of the transaction `Store.inOneTransaction` holds open. One command runs on one
+/// The connection of the transaction `inOneTransaction` holds open. One command runs on one
 /// thread, so the lock only makes the sharing explicit.
 private final class OuterTransaction: @unchecked Sendable {
     private let lock = NSLock()

@@ -33,3 +33,10 @@ public struct AuditQuery: Sendable, Equatable {
         self.page = page
     }
 }
+
+extension Store {
+    /// Audit entries, newest first, filtered by `query`.
+    public func auditEntries(_ query: AuditQuery = AuditQuery()) throws -> Paged<AuditEntry> {
+        try read { try $0.audit.list(query) }
+    }
+}

@@ -40,7 +40,7 @@ enum LegacyLayout {
     static let consolidationMigration = "009_consolidate_legacy"
 }
 
-extension Store {
+extension SQLiteBackend {
     /// SQL functions the consolidation runs set-based: SPEC 5.4 email normalisation and SHA-256 hex.
     static func addLegacyFunctions(_ db: Database) {
         db.add(
@@ -66,13 +66,13 @@ extension Store {
                 try db.execute(
                     sql: "PRAGMA foreign_keys = OFF; PRAGMA legacy_alter_table = ON; PRAGMA secure_delete = ON")
                 defer { try? db.execute(sql: "PRAGMA foreign_keys = ON; PRAGMA legacy_alter_table = OFF") }
-                Store.addLegacyFunctions(db)
+                SQLiteBackend.addLegacyFunctions(db)
                 var report: ConsolidationReport?
                 try db.inTransaction(.immediate) {
-                    report = try Store.consolidate(db, stamp: stamp, dryRun: dryRun, progress: progress)
+                    report = try SQLiteBackend.consolidate(db, stamp: stamp, dryRun: dryRun, progress: progress)
                     return dryRun ? .rollback : .commit
                 }
-                guard let report else { throw StoreError.sqlite("consolidation produced no report") }
+                guard let report else { throw InvariantError("the consolidation produced no report") }
                 if !dryRun { try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
                 return report
             }
@@ -363,7 +363,7 @@ extension Store {
         try db.execute(sql: "UPDATE custctl_settings SET value = 'production' WHERE key = 'environment'")
         let violations = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
         if let first = violations.first {
-            throw StoreError.sqlite(
+            throw InvariantError(
                 "consolidation would leave \(violations.count) foreign key violation(s), the first in \(first[0] as String? ?? "?")"
             )
         }
@@ -388,10 +388,10 @@ extension Store {
                 defer { try? db.execute(sql: "PRAGMA foreign_keys = ON") }
                 var report: LegacyRestoreReport?
                 try db.inTransaction(.immediate) {
-                    report = try Store.restore(db)
+                    report = try SQLiteBackend.restore(db)
                     return dryRun ? .rollback : .commit
                 }
-                guard let report else { throw StoreError.sqlite("restore produced no report") }
+                guard let report else { throw InvariantError("the restore produced no report") }
                 return report
             }
         }

@@ -1,135 +1,27 @@
 import Foundation
 import GRDB
 
-/// The environment a database is marked with; destructive commands refuse `production`.
-public enum DatabaseEnvironment: String, CaseIterable, Sendable {
-    case production, staging, development, test
-}
-
-/// What kind of database a file holds.
-public enum DatabaseLayout: String, Sendable {
-    /// No tables at all: a new database.
-    case empty
-    /// custctl's schema (possibly with pending migrations).
-    case custctl
-    /// The pre-consolidation layout (SPEC section 6).
-    case legacy
-    /// Tables of some other application and no custctl bookkeeping.
-    case foreign
-}
-
-/// The schema state of a database.
-public struct MigrationStatus: Sendable, Equatable {
-    /// What kind of database this is.
-    public let layout: DatabaseLayout
-    /// Migrations applied, in the order they were applied.
-    public let applied: [String]
-    /// Migrations this binary knows and the database lacks, in order.
-    public let pending: [String]
-    /// Applied migrations this binary does not know (the database is newer).
-    public let unknown: [String]
-    /// The environment mark; nil before custctl's bookkeeping exists.
-    public let environment: DatabaseEnvironment?
-    /// The tables of another application, sorted, when the layout is `.foreign`; else empty.
-    public var foreignTables: [String] = []
-}
-
-/// What `migrate` did (or, on a dry run, would do).
-public struct MigrationRun: Sendable, Equatable {
-    /// The migrations applied (or that would be), in order.
-    public let applied: [String]
-    /// The backup written before the change, if any.
-    public let backupPath: String?
-    /// The environment mark after the run.
-    public let environment: DatabaseEnvironment?
-    /// True when nothing was changed on purpose.
-    public let dryRun: Bool
-    /// The consolidation report, when the database had the legacy layout.
-    public var consolidation: ConsolidationReport? = nil
-}
-
-extension MigrationRun {
-    /// What a dry run reports for a database file that does not exist yet: everything would apply.
-    public static var newDatabase: MigrationRun {
-        MigrationRun(applied: Migrations.all.map(\.name), backupPath: nil, environment: .development, dryRun: true)
-    }
-}
-
-/// How far `migrate rollback` goes.
-public enum RollbackTarget: Sendable, Equatable {
-    /// Revert the newest N migrations.
-    case steps(Int)
-    /// Revert every migration applied after the named one.
-    case to(String)
-    /// Revert everything and remove custctl's bookkeeping.
-    case all
-}
-
-/// What `migrate rollback` did (or would do).
-public struct RollbackRun: Sendable, Equatable {
-    /// The migrations reverted, newest first.
-    public let reverted: [String]
-    /// The backup written before the change, if any.
-    public let backupPath: String?
-    /// True when nothing was changed on purpose.
-    public let dryRun: Bool
-    /// What rolling back a legacy consolidation restored, if it did.
-    public var legacy: LegacyRestoreReport? = nil
-}
-
-/// Errors of the `migrate` command family.
-public enum MigrationError: DomainError, Equatable {
-    /// `--to NAME` names no applied migration.
-    case unknownMigration(String)
-    /// The database holds migrations this binary cannot revert.
-    case cannotRevertUnknown([String])
-
-    public var kind: FailureKind {
-        switch self {
-        case .unknownMigration: return .usage
-        case .cannotRevertUnknown: return .configuration
-        }
-    }
-
-    public var code: String {
-        switch self {
-        case .unknownMigration: return "unknown_migration"
-        case .cannotRevertUnknown: return "database_newer"
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .unknownMigration(let name):
-            return "no applied migration is named '\(name)'; see 'custctl migrate status'"
-        case .cannotRevertUnknown(let names):
-            return "cannot roll back migrations this custctl does not know (\(names.joined(separator: ", "))); "
-                + "use the newer custctl that applied them"
-        }
-    }
-}
-
-extension Store {
+extension SQLiteBackend {
     static let legacyTables: Set<String> = [
         "users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts",
     ]
 
     /// True when the database file can be read or written by group or others (custctl creates it
     /// 0600, so someone else made it so); `migrate` warns and `doctor` reports it.
-    public var isOpenToOthers: Bool { path.map(DatabaseFile.isOpenToOthers) ?? false }
+    var isOpenToOthers: Bool { path.map(DatabaseFile.isOpenToOthers) ?? false }
 
     /// Reads the schema state without changing anything.
-    public func migrationStatus() throws -> MigrationStatus {
-        try read { db in try Store.status(db) }
+    func migrationStatus() throws -> MigrationStatus {
+        try read { db in try SQLiteBackend.status(db) }
     }
 
     /// The environment mark (a database without bookkeeping counts as `development`).
-    public func environment() throws -> DatabaseEnvironment {
+    func environment() throws -> DatabaseEnvironment {
         try migrationStatus().environment ?? .development
     }
 
     /// Throws `productionRefused` when the database is marked production.
-    public func refuseProduction(_ operation: String) throws {
+    func refuseProduction(_ operation: String) throws {
         if try environment() == .production {
             throw StoreError.productionRefused(operation: operation)
         }
@@ -199,7 +91,7 @@ extension Store {
         let instant = now
         try write { db in
             for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
-            for migration in Migrations.all { try Store.apply(migration, in: db, at: instant) }
+            for migration in Migrations.all { try SQLiteBackend.apply(migration, in: db, at: instant) }
         }
     }
 
@@ -214,7 +106,7 @@ extension Store {
     /// that holds data; `progress` hears what happened, step by step. A legacy database is
     /// consolidated instead, in one transaction. A change of the environment mark is audited as
     /// `actor`'s; it writes no backup. Another application's database is refused.
-    public func migrate(
+    func migrate(
         dryRun: Bool = false, backup: Bool = true, mark: DatabaseEnvironment? = nil, actor: Actor,
         progress: (String) -> Void = { _ in }
     ) throws -> MigrationRun {
@@ -244,20 +136,21 @@ extension Store {
                 for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
             }
             for migration in pending {
-                try write { db in try Store.apply(migration, in: db, at: now) }
+                try write { db in try SQLiteBackend.apply(migration, in: db, at: now) }
                 progress("applied " + migration.name)
             }
             if let mark, mark != status.environment {
-                let stamp = Timestamp.string(from: now)
+                let instant = now
                 try write { db in
                     try db.execute(
                         sql: "UPDATE custctl_settings SET value = ? WHERE key = 'environment'",
                         arguments: [mark.rawValue])
-                    try Store.audit(
-                        db, actor: actor, action: "environment.mark", customerId: nil, subject: nil,
-                        details: [
-                            ("from", .optional(status.environment?.rawValue)), ("to", .string(mark.rawValue)),
-                        ], at: stamp)
+                    try SQLiteAuditRecords(db: db).append(
+                        NewAuditEntry(
+                            actor: actor, action: "environment.mark",
+                            details: [
+                                ("from", .optional(status.environment?.rawValue)), ("to", .string(mark.rawValue)),
+                            ]), at: instant)
                 }
             }
             return MigrationRun(
@@ -268,7 +161,7 @@ extension Store {
 
     /// Reverts migrations newest first, each in its own transaction; `.all` also removes custctl's
     /// bookkeeping so no custctl table is left. Refused on a production database.
-    public func rollback(
+    func rollback(
         _ target: RollbackTarget, dryRun: Bool = false, backup: Bool = true,
         progress: (String) -> Void = { _ in }
     ) throws -> RollbackRun {
@@ -359,7 +252,7 @@ extension Store {
     }
 
     /// Copies the database with `VACUUM INTO` to `<path>.backup-<UTC time>` created 0600.
-    public func backup(nextTo path: String) throws -> String {
+    func backup(nextTo path: String) throws -> String {
         let stamp = Timestamp.string(from: now).filter { $0.isNumber || $0 == "T" }.prefix(15)
         var candidate = "\(path).backup-\(stamp)Z"
         var attempt = 1

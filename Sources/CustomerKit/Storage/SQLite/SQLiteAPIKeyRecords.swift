@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+
+extension APIKey: FetchableRecord, TableRecord {
+    public static let databaseTableName = "api_keys"
+    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    /// Every column but the hash.
+    public static var databaseSelection: [any SQLSelectable] {
+        [
+            Column("id"), Column("customer_id"), Column("name"), Column("prefix"), Column("active"),
+            Column("expires_at"), Column("last_used_at"), Column("revoked_at"), Column("metadata"),
+            Column("created_at"),
+        ]
+    }
+}
+
+/// `api_keys` on SQLite.
+struct SQLiteAPIKeyRecords: APIKeyRecords {
+    let db: Database
+
+    func find(_ id: Int64) throws -> APIKey? {
+        try APIKey.filter(Column("id") == id).fetchOne(db)
+    }
+
+    func insert(
+        customerId: Int64, name: String, prefix: String, hash: String, expiresAt: Date?,
+        metadata: [(String, JSONValue)], at instant: Date
+    ) throws -> Int64 {
+        try db.run(
+            """
+            INSERT INTO api_keys (customer_id, name, prefix, key_hash, expires_at, metadata, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """,
+            [
+                customerId, name, prefix, hash, expiresAt.map(Timestamp.string(from:)),
+                JSONValue.object(metadata).serialized, Timestamp.string(from: instant),
+            ])
+        return db.lastInsertedRowID
+    }
+
+    func list(customerId: Int64?, page: Page) throws -> Paged<(key: APIKey, email: String)> {
+        var request = APIKey.all().order(Column("id"))
+        if let customerId { request = request.filter(Column("customer_id") == customerId) }
+        if let afterId = page.afterId { request = request.filter(Column("id") > afterId) }
+        if let limit = page.fetchLimit { request = request.limit(limit) }
+        let keys = page.cut(try request.fetchAll(db), id: \.id)
+        let emails = try Dictionary(
+            Row.fetchAll(db, sql: "SELECT id, email FROM customers WHERE id IN (SELECT customer_id FROM api_keys)")
+                .map { (Int64.fromDatabaseValue($0["id"]) ?? 0, String.fromDatabaseValue($0["email"]) ?? "") },
+            uniquingKeysWith: { first, _ in first })
+        return Paged(items: keys.map { ($0, emails[$0.customerId] ?? "") }, nextAfterId: keys.nextAfterId)
+    }
+
+    func find(hash: String) throws -> APIKey? {
+        try APIKey.filter(Column("key_hash") == hash).fetchOne(db)
+    }
+
+    func candidates(_ text: String, limit: Int) throws -> [(key: APIKey, email: String)] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT k.id, c.email FROM api_keys k JOIN customers c ON c.id = k.customer_id
+                WHERE CAST(k.id AS TEXT) = ?1 OR (k.prefix <> '' AND (substr(?1, 1, length(k.prefix)) = k.prefix
+                  OR substr(k.prefix, 1, length(?1)) = ?1))
+                ORDER BY k.id LIMIT ?2
+                """,
+            arguments: [text, limit]
+        ).compactMap { row in try find(row["id"]).map { ($0, row["email"]) } }
+    }
+
+    func usable(hash: String, at instant: Date) throws -> (key: APIKey, hash: String, email: String)? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT k.id, k.key_hash, c.email FROM api_keys k JOIN customers c ON c.id = k.customer_id
+                    WHERE k.key_hash = ? AND k.active = 1 AND k.revoked_at IS NULL
+                      AND (k.expires_at IS NULL OR k.expires_at > ?) AND c.active = 1
+                    """,
+                arguments: [hash, Timestamp.string(from: instant)]),
+            let key = try find(row["id"])
+        else { return nil }
+        return (key, row["key_hash"], row["email"])
+    }
+
+    func revoke(_ id: Int64, at instant: Date) throws {
+        try db.run(
+            "UPDATE api_keys SET active = 0, revoked_at = ? WHERE id = ?", [Timestamp.string(from: instant), id])
+    }
+
+    func capExpiry(_ id: Int64, at instant: Date) throws {
+        let stamp = Timestamp.string(from: instant)
+        try db.run(
+            """
+            UPDATE api_keys SET expires_at = CASE WHEN expires_at IS NULL OR expires_at > ? THEN ? ELSE expires_at END
+            WHERE id = ?
+            """,
+            [stamp, stamp, id])
+    }
+
+    func stampUsed(_ id: Int64, at instant: Date) throws {
+        try db.run("UPDATE api_keys SET last_used_at = ? WHERE id = ?", [Timestamp.string(from: instant), id])
+    }
+
+    func revokeAll(customerId: Int64, at instant: Date) throws {
+        try db.run(
+            """
+            UPDATE api_keys SET active = 0, revoked_at = COALESCE(revoked_at, ?), name = 'erased'
+            WHERE customer_id = ?
+            """,
+            [Timestamp.string(from: instant), customerId])
+    }
+
+    func countUnrevoked(customerId: Int64) throws -> Int {
+        try Int.fetchOne(
+            db, sql: "SELECT count(*) FROM api_keys WHERE customer_id = ? AND revoked_at IS NULL AND active",
+            arguments: [customerId]) ?? 0
+    }
+}
