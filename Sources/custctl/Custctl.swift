@@ -18,10 +18,10 @@ struct Custctl: ParsableCommand {
             """,
         version: custctlVersion,
         subcommands: [
-            Migrate.self, Seed.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self,
-            Provision.self, Credits.self, BillingCommand.self, APIKeyCommand.self, ForgeCommand.self,
+            MigrateCommand.self, Seed.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self,
+            Provision.self, CreditsCommand.self, BillingCommand.self, APIKeyCommand.self, ForgeCommand.self,
             EmailsCommand.self,
-            Audit.self, Throttle.self, PasswordCommand.self, Doctor.self,
+            AuditCommand.self, ThrottleCommand.self, PasswordCommand.self, Doctor.self,
         ]
     )
 

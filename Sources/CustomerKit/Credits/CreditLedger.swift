@@ -72,14 +72,6 @@ public struct CreditLedger: Sendable {
         return value
     }
 
-    /// Parses an ISO 8601 instant.
-    public static func instant(_ text: String) throws -> Date {
-        guard let date = Timestamp.parse(text) else {
-            throw CreditsError.invalidTime(text, reason: "use ISO 8601, like 2027-01-31T00:00:00Z")
-        }
-        return date
-    }
-
     // MARK: - Reading
 
     /// The current balance (expired credits excluded); reads one entry and the expired lots.

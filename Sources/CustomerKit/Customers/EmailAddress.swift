@@ -12,8 +12,7 @@ public struct EmailAddress: Sendable, Equatable, Hashable {
 
     /// Validates and normalises `text`; nothing beyond SPEC 5.4's rules is guessed.
     public init(_ text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        let composed = trimmed.precomposedStringWithCanonicalMapping
+        let composed = Self.composed(text)
         guard !composed.isEmpty else { throw EmailError.invalid(text, reason: "it is empty") }
         guard composed.count <= Self.maximumLength else {
             throw EmailError.invalid(text, reason: "it is longer than \(Self.maximumLength) characters")
@@ -31,7 +30,18 @@ public struct EmailAddress: Sendable, Equatable, Hashable {
             throw EmailError.invalid(text, reason: "the domain after '@' needs a dot, like example.com")
         }
         self.entered = composed
-        self.normalized = composed.lowercased()
+        self.normalized = Self.normalize(composed)
+    }
+
+    /// Trimmed and NFC: the form an address is kept in as entered.
+    static func composed(_ text: String) -> String {
+        text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
+    }
+
+    /// The identity form (SPEC 5.4) of any text, valid address or not: consolidation applies it to
+    /// legacy rows as they are.
+    static func normalize(_ text: String) -> String {
+        composed(text).lowercased()
     }
 
     /// Two addresses are the same customer when their normalised forms are equal.

@@ -122,3 +122,20 @@ public enum Timestamp {
         return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
     }
 }
+
+extension Timestamp {
+    /// Parses an instant an operator typed (`parse`), or throws `TimeError`.
+    public static func instant(_ text: String) throws -> Date {
+        guard let date = parse(text) else { throw TimeError(text: text) }
+        return date
+    }
+}
+
+/// A time that is not ISO 8601 as `Timestamp.parse` reads it (65, `invalid_time`).
+public struct TimeError: DomainError, Equatable {
+    public let text: String
+
+    public var kind: FailureKind { .invalidData }
+    public var code: String { "invalid_time" }
+    public var description: String { "invalid time '\(text)': use ISO 8601, like 2027-01-31T00:00:00Z" }
+}

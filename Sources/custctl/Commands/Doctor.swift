@@ -4,6 +4,7 @@ import CustomerKit
 /// `custctl doctor`: integrity, foreign keys, ledger invariants, orphans, permissions.
 struct Doctor: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "doctor",
         abstract: "Check the database: integrity, foreign keys, ledger invariants, orphans, file permissions.",
         discussion: """
             Exit 0 when everything is in order, 1 with the list of problems otherwise.

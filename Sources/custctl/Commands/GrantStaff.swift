@@ -18,8 +18,7 @@ struct GrantStaff: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Argument(help: ArgumentHelp("The customer's email or id.", valueName: "email"))
-    var customer: String
+    @OptionGroup var customer: CustomerArgument
 
     @Option(help: ArgumentHelp("read_only, limited or full.", valueName: "level"))
     var level: AdminLevel?
@@ -34,7 +33,7 @@ struct GrantStaff: ParsableCommand {
     }
 
     func run() throws {
-        let reference = try CustomerReference(parsing: customer)
+        let reference = try customer.reference
         let authenticator = try Authenticator(store: global.openStore(), hasher: Settings.hasher())
         let change = try authenticator.setStaff(reference, level: revoke ? nil : level, actor: actor.resolved)
         let c = change.customer

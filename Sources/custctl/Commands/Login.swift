@@ -4,6 +4,7 @@ import CustomerKit
 /// `custctl login --email E [--password-stdin]`.
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "login",
         abstract: "Check a customer's password (throttled per email).",
         discussion: """
             Exit 0 on success, 77 for any authentication failure (one message for every reason), 75 when \

@@ -5,6 +5,7 @@ import Foundation
 /// `custctl provision`: one customer, or a batch from a file.
 struct Provision: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "provision",
         abstract: "Create a customer with billing id, API key, 5 trial credits, forge accounts and onboarding emails.",
         discussion: """
             Everything for one customer is one transaction. The API key is printed once. With --file, records \

@@ -4,6 +4,7 @@ import CustomerKit
 /// `custctl register --email E --name N [--company C] [--type T] [--password-stdin]`.
 struct Register: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "register",
         abstract: "Create a customer who can log in with a password.",
         discussion: """
             The password comes from a no-echo prompt (asked twice) or, with --password-stdin, from the first \

@@ -5,6 +5,7 @@ import Foundation
 /// `custctl seed`: a development database from a plan, plus synthetic customers.
 struct Seed: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "seed",
         abstract: "Fill a development database: the default plan (or --file), plus --count synthetic customers.",
         discussion: """
             Idempotent: customers already there (by email) are left as they are. Refused on a database marked \

@@ -45,9 +45,7 @@ extension SQLiteBackend {
     static func addLegacyFunctions(_ db: Database) {
         db.add(
             function: DatabaseFunction("custctl_normalize_email", argumentCount: 1, pure: true) { values in
-                guard let text = String.fromDatabaseValue(values[0]) else { return nil }
-                return text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
-                    .lowercased()
+                String.fromDatabaseValue(values[0]).map(EmailAddress.normalize)
             })
         db.add(
             function: DatabaseFunction("custctl_sha256", argumentCount: 1, pure: true) { values in
@@ -165,12 +163,7 @@ extension SQLiteBackend {
 
         // 3. The consolidated schema.
         for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
-        for migration in Migrations.all {
-            for sql in migration.up { try db.execute(sql: sql) }
-            try db.execute(
-                sql: "INSERT INTO custctl_migrations (name, applied_at) VALUES (?, ?)",
-                arguments: [migration.name, stamp])
-        }
+        for migration in Migrations.all { try SQLiteBackend.apply(migration, in: db, stamp: stamp) }
 
         // 4. Customers keep their ids; of emails equal once normalised the oldest stays (rule 6).
         try db.execute(

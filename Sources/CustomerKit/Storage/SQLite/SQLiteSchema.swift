@@ -91,15 +91,17 @@ extension SQLiteBackend {
         let instant = now
         try write { db in
             for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
-            for migration in Migrations.all { try SQLiteBackend.apply(migration, in: db, at: instant) }
+            for migration in Migrations.all {
+                try SQLiteBackend.apply(migration, in: db, stamp: Timestamp.string(from: instant))
+            }
         }
     }
 
-    private static func apply(_ migration: Migration, in db: Database, at instant: Date) throws {
+    /// Applies one migration and records it.
+    static func apply(_ migration: Migration, in db: Database, stamp: String) throws {
         for sql in migration.up { try db.execute(sql: sql) }
         try db.execute(
-            sql: "INSERT INTO custctl_migrations (name, applied_at) VALUES (?, ?)",
-            arguments: [migration.name, Timestamp.string(from: instant)])
+            sql: "INSERT INTO custctl_migrations (name, applied_at) VALUES (?, ?)", arguments: [migration.name, stamp])
     }
 
     /// Applies every pending migration, each in its own transaction, after a backup of a database
@@ -136,7 +138,7 @@ extension SQLiteBackend {
                 for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
             }
             for migration in pending {
-                try write { db in try SQLiteBackend.apply(migration, in: db, at: now) }
+                try write { db in try SQLiteBackend.apply(migration, in: db, stamp: Timestamp.string(from: now)) }
                 progress("applied " + migration.name)
             }
             if let mark, mark != status.environment {

@@ -1,0 +1,26 @@
+import ArgumentParser
+import CustomerKit
+
+extension CreditsCommand {
+    /// `custctl credits balance EMAIL`.
+    struct Balance: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "balance",
+            abstract: "Print the credit balance (expired credits excluded).",
+            discussion: """
+                Example:
+                  custctl credits balance ada@example.com --json
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+
+        @OptionGroup var customer: CustomerArgument
+
+        func run() throws {
+            let reference = try customer.reference
+            let (email, balance) = try CreditLedger(store: global.openStore(.reads)).balance(reference)
+            global.output.result(.object([("email", .string(email)), ("balance", .int(balance))])) { String(balance) }
+        }
+    }
+}

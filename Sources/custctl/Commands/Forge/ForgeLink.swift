@@ -1,0 +1,39 @@
+import ArgumentParser
+import CustomerKit
+
+extension ForgeCommand {
+    /// `custctl forge link EMAIL TYPE:NAMESPACE`.
+    struct Link: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "link",
+            abstract: "Link a forge namespace to a customer (a namespace belongs to one customer).",
+            discussion: """
+                Example:
+                  custctl forge link ada@example.com github:ada-labs
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var customer: CustomerArgument
+        @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
+        var forge: String
+        @OptionGroup var actor: ActorOption
+
+        func run() throws {
+            let reference = try customer.reference
+            let (account, changed) = try ForgeAccounts(store: global.openStore()).link(
+                reference, ForgeNamespace(parsing: forge), actor: actor.resolved)
+            global.output.result(
+                .object([
+                    ("id", .int(account.id)), ("customer_id", .int(account.customerId)),
+                    ("forge_type", .string(account.forgeType.rawValue)),
+                    ("namespace", .string(account.namespace)), ("changed", .bool(changed)),
+                ])
+            ) {
+                changed
+                    ? "linked \(account.forgeType.rawValue):\(account.namespace)"
+                    : "\(account.forgeType.rawValue):\(account.namespace) is already linked"
+            }
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import CustomerKit
+
+extension ForgeCommand {
+    /// `custctl forge unlink EMAIL TYPE:NAMESPACE`.
+    struct Unlink: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unlink",
+            abstract: "Remove a customer's forge account; unlinking it again changes nothing.",
+            discussion: """
+                An account the customer never had is 67.
+
+                Example:
+                  custctl forge unlink ada@example.com github:ada-labs
+                """
+        )
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var customer: CustomerArgument
+        @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
+        var forge: String
+        @OptionGroup var actor: ActorOption
+
+        func run() throws {
+            let reference = try customer.reference
+            let namespace = try ForgeNamespace(parsing: forge)
+            let removed = try ForgeAccounts(store: global.openStore()).unlink(
+                reference, namespace, actor: actor.resolved)
+            global.output.result(
+                .object([
+                    ("id", .optional(removed)), ("forge_type", .string(namespace.type.rawValue)),
+                    ("namespace", .string(namespace.namespace)), ("changed", .bool(removed != nil)),
+                ])
+            ) {
+                removed == nil ? "\(namespace.description) was already unlinked" : "unlinked \(namespace.description)"
+            }
+        }
+    }
+}
