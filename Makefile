@@ -21,7 +21,7 @@ build: deps
 
 # Static Swift runtime and Foundation: half the start-up time of a dynamically linked build.
 release: deps
-	$(SWIFT) build -c release --static-swift-stdlib
+	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -no-pie
 
 demo: build
 	@scripts/demo.sh $(BIN)

@@ -37,6 +37,11 @@ struct Custctl: ParsableCommand {
         }
         let json = beforeSeparator.contains("--json")
         do {
+            if let hot = HotCommand(arguments) {
+                try Settings.check()
+                try hot.run()
+                Foundation.exit(0)
+            }
             if let unknown = UnknownCommand.find(in: arguments, root: Custctl.self) {
                 throw ValidationError(unknown.description)
             }

@@ -60,8 +60,37 @@ struct GlobalOptions: ParsableArguments {
         return rest
     }
 
+    /// The values parsed, for opening the store and choosing the output.
+    var settings: GlobalSettings {
+        GlobalSettings(database: database, busyTimeout: busyTimeout, json: json, quiet: quiet, verbose: verbose)
+    }
+
     /// The database path: the flag, else `CUSTCTL_DATABASE`, else `custctl.db` here.
-    func databasePath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    func databasePath() -> String { settings.databasePath() }
+
+    /// Opens the database for an ordinary command (see `GlobalSettings.openStore`).
+    func openStore(_ use: DatabaseUse = .changes) throws -> Store { try settings.openStore(use) }
+
+    /// Opens the database as it is, for `migrate` and `doctor`.
+    func openStoreForMaintenance(_ use: DatabaseUse = .changes) throws -> Store {
+        try settings.openStoreForMaintenance(use)
+    }
+
+    /// Where this command's output goes.
+    var output: Output { Output(json: json, quiet: quiet, verbose: verbose) }
+}
+
+/// The global options' values, however they were parsed (by ArgumentParser, or by the fast path of
+/// the hot read commands), and what follows from them.
+struct GlobalSettings {
+    var database: String?
+    var busyTimeout: Double?
+    var json = false
+    var quiet = false
+    var verbose = false
+
+    /// The database path: the flag, else `CUSTCTL_DATABASE`, else `custctl.db` here.
+    func databasePath(environment: [String: String] = Settings.environment) -> String {
         if let database { return database }
         if let fromEnvironment = environment["CUSTCTL_DATABASE"], !fromEnvironment.isEmpty { return fromEnvironment }
         return "custctl.db"
@@ -71,7 +100,7 @@ struct GlobalOptions: ParsableArguments {
     static let maximumBusyTimeout: Double = 86_400
 
     /// Store options from flags and environment.
-    func storeOptions(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> StoreOptions {
+    func storeOptions(environment: [String: String] = Settings.environment) throws -> StoreOptions {
         var timeout = 5.0
         if let busyTimeout {
             guard busyTimeout >= 0, busyTimeout <= Self.maximumBusyTimeout else {

@@ -116,7 +116,7 @@ struct Output {
 
     /// True when colour may be used on standard error: a terminal that can show it, and no NO_COLOR.
     static var colourOnStderr: Bool {
-        let environment = ProcessInfo.processInfo.environment
+        let environment = Settings.environment
         return isatty(STDERR_FILENO) == 1 && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb"
     }
 

@@ -158,3 +158,43 @@ import Testing
         #expect(run.transcript.components(separatedBy: "2000/2000").count == 2, "\(run.transcript)")
     }
 }
+
+/// The hot read commands are recognised before the full parser; every form must answer as the full
+/// parser would.
+@Suite struct HotCommandTests {
+    @Test func givenEveryFormOfABalanceRead_thenTheAnswersAreTheFullParsersAnswers() throws {
+        let cli = try CLI()
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
+        let database = cli.database
+        for arguments in [
+            ["credits", "balance", "ada@example.com", "--json"], ["credits", "--json", "balance", "ada@example.com"],
+            ["--json", "credits", "balance", "ada@example.com", "--database", database],
+            ["credits", "balance", "--database=\(database)", "ada@example.com", "--json", "--busy-timeout", "2"],
+            ["credits", "balance", "1", "--json", "--verbose"],
+        ] {
+            let result = try cli.run(arguments)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(try result.json()["balance"] as? Int == 5, "\(arguments)")
+        }
+        let shown = try cli.run(["customer", "show", "ada@example.com", "--json", "--quiet"])
+        #expect(try shown.json()["email"] as? String == "ada@example.com")
+        for (arguments, status, text) in [
+            (["credits", "balance"], Int32(64), "Missing expected argument"),
+            (["credits", "balance", "a@example.com", "b@example.com"], 64, "Unexpected argument"),
+            (["credits", "balance", "ada@example.com", "--bogus"], 64, "Unknown option"),
+            (["credits", "balance", "ada@example.com", "--busy-timeout", "soon"], 64, "busy-timeout"),
+            (["credits", "balance", "ada@example.com", "--busy-timeout", "2147484"], 64, "busy-timeout"),
+            (["credits", "balance", "nobody@example.com"], 67, "nobody@example.com"),
+            (["credits", "balance", "not-an-email"], 65, "not-an-email"),
+            (["customer", "show"], 64, "Missing expected argument"),
+        ] {
+            let result = try cli.run(arguments)
+            #expect(result.status == status, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(text), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+        }
+        let help = try cli.run(["credits", "balance", "ada@example.com", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("USAGE: custctl credits balance"), "\(help.stdout)")
+    }
+}

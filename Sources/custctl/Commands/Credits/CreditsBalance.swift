@@ -18,7 +18,12 @@ extension CreditsCommand {
         @OptionGroup var customer: CustomerArgument
 
         func run() throws {
-            let reference = try customer.reference
+            try Self.run(customer.customer, global.settings)
+        }
+
+        /// The command itself, also reached by the fast path (`HotCommand`).
+        static func run(_ customer: String, _ global: GlobalSettings) throws {
+            let reference = try CustomerReference(parsing: customer)
             let (email, balance) = try CreditLedger(store: global.openStore(.reads)).balance(reference)
             global.output.result(.object([("email", .string(email)), ("balance", .int(balance))])) { String(balance) }
         }

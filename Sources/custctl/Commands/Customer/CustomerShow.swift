@@ -18,7 +18,13 @@ extension CustomerCommand {
         @OptionGroup var customer: CustomerArgument
 
         func run() throws {
-            let overview = try CustomerOverview(try customer.reference, store: global.openStore(.reads))
+            try Self.run(customer.customer, global.settings)
+        }
+
+        /// The command itself, also reached by the fast path (`HotCommand`).
+        static func run(_ customer: String, _ global: GlobalSettings) throws {
+            let reference = try CustomerReference(parsing: customer)
+            let overview = try CustomerOverview(reference, store: global.openStore(.reads))
             global.output.result(overview.json) { overview.text }
         }
     }
