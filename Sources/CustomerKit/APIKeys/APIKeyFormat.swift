@@ -28,17 +28,28 @@ public enum APIKeyFormat {
 
     /// A new key from the system's secure generator.
     public static func generate() -> String {
-        var generator = SecureRandomBytes()
-        return generate(using: &generator)
+        shared.lock.withLock { generate(using: &shared.generator) }
     }
 
     /// `count` base62 characters from the system's secure generator.
     static func randomBase62(_ count: Int) -> String {
-        var generator = SecureRandomBytes()
-        return String(
-            decoding: (0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt8(alphabet.count)))] },
-            as: UTF8.self)
+        shared.lock.withLock {
+            String(
+                decoding: (0..<count).map { _ in
+                    alphabet[Int(shared.generator.next(upperBound: UInt8(alphabet.count)))]
+                },
+                as: UTF8.self)
+        }
     }
+
+    /// One buffered generator for the process: a key costs part of one 256-byte read of the system's
+    /// generator, not a read of its own.
+    private final class SharedGenerator: @unchecked Sendable {
+        let lock = NSLock()
+        var generator = SecureRandomBytes()
+    }
+
+    private static let shared = SharedGenerator()
 
     /// True when `key` has the custctl shape; such keys must also pass `checksumIsValid`.
     public static func looksLikeCustctlKey(_ key: String) -> Bool {

@@ -183,17 +183,22 @@ public struct Provisioner: Sendable {
                 email: email, name: request.name, companyName: request.company, customerType: request.customerType,
                 passwordHash: request.passwordHash, source: request.source ?? "direct", seedRun: request.seedRun)
             var forges: [ForgeNamespace] = []
-            for text in request.forges where !forges.contains(try ForgeNamespace(parsing: text)) {
-                forges.append(try ForgeNamespace(parsing: text))
+            for text in request.forges {
+                let forge = try ForgeNamespace(parsing: text)
+                if !forges.contains(forge) { forges.append(forge) }
             }
             let key = try request.idempotencyKey.map { try CustomerFields.text($0, field: "idempotency key") }
-            let fingerprint = JSONValue.object([
-                ("email", .string(email.normalized)), ("name", .string(new.name)),
-                ("company", .optional(new.companyName)),
-                ("source", .string(new.source)),
-                ("forges", .array(forges.map { .string($0.description.lowercased()) })),
-                ("billing", .string(billing.name)),
-            ]).serialized
+            // The fingerprint only matters to an idempotency key; without one it is never read.
+            let fingerprint =
+                key == nil
+                ? ""
+                : JSONValue.object([
+                    ("email", .string(email.normalized)), ("name", .string(new.name)),
+                    ("company", .optional(new.companyName)),
+                    ("source", .string(new.source)),
+                    ("forges", .array(forges.map { .string($0.description.lowercased()) })),
+                    ("billing", .string(billing.name)),
+                ]).serialized
             return PreparedProvision(
                 line: line, new: new, forges: forges, idempotencyKey: key, fingerprint: fingerprint)
         } catch {

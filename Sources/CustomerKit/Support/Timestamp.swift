@@ -3,8 +3,27 @@ import Foundation
 /// The one text form of instants in the database and output: `2026-11-23T15:36:52.123Z` (UTC,
 /// milliseconds, fixed width, so text order is time order).
 public enum Timestamp {
-    /// Formats an instant, truncated to the millisecond.
+    /// Formats an instant, truncated to the millisecond. A transaction stamps every row it writes with
+    /// its one instant, so the last result is kept and reused.
     public static func string(from date: Date) -> String {
+        last.lock.lock()
+        defer { last.lock.unlock() }
+        if date == last.date { return last.text }
+        let text = format(date)
+        last.date = date
+        last.text = text
+        return text
+    }
+
+    private final class LastFormatted: @unchecked Sendable {
+        let lock = NSLock()
+        var date = Date.distantPast
+        var text = ""
+    }
+
+    private static let last = LastFormatted()
+
+    private static func format(_ date: Date) -> String {
         let millisTotal = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         var seconds = time_t(millisTotal >= 0 ? millisTotal / 1000 : (millisTotal - 999) / 1000)
         let millis = Int(millisTotal - Int64(seconds) * 1000)
