@@ -169,70 +169,7 @@ public enum BatchReader {
     /// RFC 4180 CSV with a header row: fields may be quoted, with `""` for a quote, and may then hold
     /// commas and line breaks. `forge` may list several entries separated by spaces or `;`.
     static func parseCSV(_ data: Data) -> [(line: Int, record: Result<ProvisionRequest, BatchError>)] {
-        var rows: [(line: Int, fields: [String]?, error: String?)] = []
-        var field: [UInt8] = []
-        var current: [String] = []
-        var inQuotes = false
-        var afterQuote = false
-        var line = 1
-        var rowLine = 1
-        var rowError: String?
-        var bytes = Array(data)
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
-        func endField() {
-            if let text = String(validating: field, as: UTF8.self) {
-                current.append(text)
-            } else {
-                current.append("")
-                rowError = rowError ?? "not valid UTF-8"
-            }
-            field.removeAll(keepingCapacity: true)
-            afterQuote = false
-        }
-        func endRow() {
-            endField()
-            if !(current.count == 1 && current[0].isEmpty && rowError == nil) {
-                rows.append((rowLine, rowError == nil ? current : nil, rowError))
-            }
-            current.removeAll(keepingCapacity: true)
-            rowError = nil
-            rowLine = line
-        }
-        var index = 0
-        while index < bytes.count {
-            let byte = bytes[index]
-            if inQuotes {
-                if byte == UInt8(ascii: "\"") {
-                    if index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\"") {
-                        field.append(byte)
-                        index += 1
-                    } else {
-                        inQuotes = false
-                        afterQuote = true
-                    }
-                } else {
-                    if byte == UInt8(ascii: "\n") { line += 1 }
-                    field.append(byte)
-                }
-            } else if byte == UInt8(ascii: ",") {
-                endField()
-            } else if byte == UInt8(ascii: "\n") {
-                line += 1
-                endRow()
-            } else if byte == UInt8(ascii: "\r") {
-                // part of a CRLF line break
-            } else if byte == UInt8(ascii: "\"") && field.isEmpty && !afterQuote {
-                inQuotes = true
-            } else {
-                if afterQuote || byte == UInt8(ascii: "\"") {
-                    rowError = rowError ?? "a quote inside an unquoted field"
-                }
-                field.append(byte)
-            }
-            index += 1
-        }
-        if inQuotes { rowError = "a quoted field is not closed" }
-        endRow()
+        let rows = CSVScanner.rows(of: data)
         guard let header = rows.first else { return [] }
         guard let names = header.fields?.map({ $0.trimmingCharacters(in: .whitespaces).lowercased() }) else {
             return [(header.line, .failure(.malformed(line: header.line, reason: header.error ?? "bad header")))]
@@ -261,6 +198,86 @@ public enum BatchReader {
             let forges = (strings["forge"] ?? "").split(whereSeparator: { $0 == ";" || $0 == " " }).map(String.init)
             return (row.line, request(strings, forges: forges, line: row.line))
         }
+    }
+}
+
+/// Splits RFC 4180 text into rows of fields, each with the line it starts on, or with the reason it
+/// is not well-formed (a stray quote, an unclosed quoted field, invalid UTF-8). Blank lines are skipped.
+private struct CSVScanner {
+    private var rows: [(line: Int, fields: [String]?, error: String?)] = []
+    private var field: [UInt8] = []
+    private var current: [String] = []
+    private var inQuotes = false
+    private var afterQuote = false
+    private var line = 1
+    private var rowLine = 1
+    private var rowError: String?
+
+    static func rows(of data: Data) -> [(line: Int, fields: [String]?, error: String?)] {
+        var bytes = Array(data)
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
+        var scanner = CSVScanner()
+        var index = 0
+        while index < bytes.count {
+            let quotedQuote =
+                scanner.inQuotes && bytes[index] == UInt8(ascii: "\"") && index + 1 < bytes.count
+                && bytes[index + 1] == UInt8(ascii: "\"")
+            scanner.take(bytes[index], quotedQuote: quotedQuote)
+            index += quotedQuote ? 2 : 1
+        }
+        if scanner.inQuotes { scanner.rowError = "a quoted field is not closed" }
+        scanner.endRow()
+        return scanner.rows
+    }
+
+    /// One byte; `quotedQuote` when it is the first of a `""` inside quotes (one quote in the field).
+    private mutating func take(_ byte: UInt8, quotedQuote: Bool) {
+        if inQuotes {
+            if quotedQuote {
+                field.append(byte)
+            } else if byte == UInt8(ascii: "\"") {
+                inQuotes = false
+                afterQuote = true
+            } else {
+                if byte == UInt8(ascii: "\n") { line += 1 }
+                field.append(byte)
+            }
+        } else if byte == UInt8(ascii: ",") {
+            endField()
+        } else if byte == UInt8(ascii: "\n") {
+            line += 1
+            endRow()
+        } else if byte == UInt8(ascii: "\r") {
+            // part of a CRLF line break
+        } else if byte == UInt8(ascii: "\"") && field.isEmpty && !afterQuote {
+            inQuotes = true
+        } else {
+            if afterQuote || byte == UInt8(ascii: "\"") {
+                rowError = rowError ?? "a quote inside an unquoted field"
+            }
+            field.append(byte)
+        }
+    }
+
+    private mutating func endField() {
+        if let text = String(validating: field, as: UTF8.self) {
+            current.append(text)
+        } else {
+            current.append("")
+            rowError = rowError ?? "not valid UTF-8"
+        }
+        field.removeAll(keepingCapacity: true)
+        afterQuote = false
+    }
+
+    private mutating func endRow() {
+        endField()
+        if !(current.count == 1 && current[0].isEmpty && rowError == nil) {
+            rows.append((rowLine, rowError == nil ? current : nil, rowError))
+        }
+        current.removeAll(keepingCapacity: true)
+        rowError = nil
+        rowLine = line
     }
 }
 
