@@ -91,6 +91,12 @@ struct Seed: ParsableCommand {
             try keysFile.write(report.keys)
         }
         let shownKeys = keysFile == nil ? planKeys : []
+        render(report, shownKeys: shownKeys, output)
+    }
+
+    /// The run's report; generated passwords and the plan's keys are shown once, also with --quiet.
+    private func render(_ report: SeedReport, shownKeys: [(email: String, name: String, key: String)], _ output: Output)
+    {
         if output.quiet && !output.json {
             // Secrets shown once are printed even with --quiet: they cannot be shown again.
             for (email, password) in report.generatedPasswords {
