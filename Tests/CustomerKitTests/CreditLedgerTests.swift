@@ -78,7 +78,7 @@ import Testing
             try ledger.addPaymentMethod(ada, consent: false, actor: tester)
         }
         let added = try ledger.addPaymentMethod(ada, consent: true, actor: tester)
-        #expect(added.changed && added.customer.customerType == .paid && added.customer.subscriptionStatus == "active")
+        #expect(added.changed && added.customer.customerType == .paid && added.customer.subscriptionStatus == .active)
         #expect(try !ledger.addPaymentMethod(ada, consent: true, actor: tester).changed)
         _ = try ledger.grant(ada, amount: 1, source: "trial_signup", actor: tester)
         let mixed = try ledger.consume(ada, fixes: 3)
@@ -123,7 +123,7 @@ import Testing
         #expect(try ledger.consume(ada).chargeCents == 1500)
         let canceled = try ledger.cancel(ada, atPeriodEnd: false, actor: tester)
         #expect(
-            canceled.customer.subscriptionPlan == "pay_as_you_go" && canceled.customer.subscriptionStatus == "canceled")
+            canceled.customer.subscriptionPlan == .payAsYouGo && canceled.customer.subscriptionStatus == .canceled)
         #expect(try ledger.consume(ada).chargeCents == 2900)
         #expect(try ledger.summary(ada).fixCents == 2900)
     }

@@ -33,7 +33,7 @@ import Testing
             ).isStaff)
         #expect(try ledger.balance(.email(try EmailAddress("trial@example.com"))).balance == 5)
         #expect(try ledger.balance(.email(try EmailAddress("pro@example.com"))).balance == 60)
-        #expect(try customer("pro@example.com").subscriptionPlan == "pro")
+        #expect(try customer("pro@example.com").subscriptionPlan == .pro)
         #expect(try customer("payg@example.com").paymentMethodAddedAt != nil)
         #expect(try customer("enterprise@example.com").customerType == .enterprise)
         #expect(try !customer("inactive@example.com").active)

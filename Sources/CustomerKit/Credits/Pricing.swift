@@ -62,8 +62,8 @@ public struct BillingState: Sendable, Equatable {
     public init(_ customer: Customer) {
         customerType = customer.customerType
         paymentMethodAddedAt = customer.paymentMethodAddedAt
-        plan = SubscriptionPlan(rawValue: customer.subscriptionPlan) ?? .payAsYouGo
-        status = SubscriptionStatus(rawValue: customer.subscriptionStatus) ?? .trial
+        plan = customer.subscriptionPlan
+        status = customer.subscriptionStatus
         periodEnd = customer.subscriptionPeriodEnd
     }
 

@@ -32,8 +32,8 @@ public struct Customer: Sendable, Equatable, Codable {
     public var trialExpiredAt: String?
     public var paymentMethodAddedAt: String?
     public var stripeCustomerId: String?
-    public var subscriptionPlan: String
-    public var subscriptionStatus: String
+    public var subscriptionPlan: SubscriptionPlan
+    public var subscriptionStatus: SubscriptionStatus
     public var subscriptionPeriodEnd: String?
     public var rolloverFixes: Int64
     public var confirmedAt: String?

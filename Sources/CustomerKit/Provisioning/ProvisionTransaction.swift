@@ -113,7 +113,7 @@ extension Customer {
             isStaff: false, adminLevel: nil, customerType: new.customerType, companyName: new.companyName, active: true,
             metadata: new.metadataJSON, monthlyLimit: 100, currentUsage: 0,
             trialFixesUsed: 0, trialFixesLimit: 10, trialExpiredAt: nil, paymentMethodAddedAt: nil,
-            stripeCustomerId: billingCustomerId, subscriptionPlan: "pay_as_you_go", subscriptionStatus: "trial",
+            stripeCustomerId: billingCustomerId, subscriptionPlan: .payAsYouGo, subscriptionStatus: .trial,
             subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: stamp,
             updatedAt: stamp)
     }
