@@ -9,11 +9,18 @@ public struct CustomerOverview: Sendable {
 
     /// Reads the overview of the customer `reference` names (67 when there is none).
     public init(_ reference: CustomerReference, store: Store, pricing: Pricing = .standard) throws {
-        customer = try store.customer(reference)
-        let id = CustomerReference.id(customer.id)
-        balance = try CreditLedger(store: store, pricing: pricing).balance(id).balance
-        plan = pricing.effectivePlan(BillingState(customer), at: store.now)
-        keys = try APIKeys(store: store).list(for: id).items
-        forgeAccounts = try ForgeAccounts(store: store).list(for: id).map(\.account)
+        // One read transaction: the parts agree with each other.
+        (customer, balance, plan, keys, forgeAccounts) = try store.read { tx in
+            let customer = try tx.customers.fetch(reference)
+            let now = tx.now
+            return (
+                customer, try tx.balance(customerId: customer.id),
+                pricing.effectivePlan(BillingState(customer), at: now),
+                try tx.apiKeys.list(customerId: customer.id, page: .all).map {
+                    ListedAPIKey(key: $0.key, customerEmail: $0.email, status: $0.key.status(at: now))
+                },
+                try tx.forgeAccounts.list(customerId: customer.id, page: .all).map(\.account)
+            )
+        }
     }
 }

@@ -39,16 +39,17 @@ struct SQLiteAPIKeyRecords: APIKeyRecords {
     }
 
     func list(customerId: Int64?, page: Page) throws -> Paged<(key: APIKey, email: String)> {
-        var request = APIKey.all().order(Column("id"))
-        if let customerId { request = request.filter(Column("customer_id") == customerId) }
-        if let afterId = page.afterId { request = request.filter(Column("id") > afterId) }
-        if let limit = page.fetchLimit { request = request.limit(limit) }
-        let keys = page.cut(try request.fetchAll(db), id: \.id)
-        let emails = try Dictionary(
-            Row.fetchAll(db, sql: "SELECT id, email FROM customers WHERE id IN (SELECT customer_id FROM api_keys)")
-                .map { (Int64.fromDatabaseValue($0["id"]) ?? 0, String.fromDatabaseValue($0["email"]) ?? "") },
-            uniquingKeysWith: { first, _ in first })
-        return Paged(items: keys.map { ($0, emails[$0.customerId] ?? "") }, nextAfterId: keys.nextAfterId)
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT k.id, k.customer_id, k.name, k.prefix, k.active, k.expires_at, k.last_used_at, k.revoked_at,
+                  k.metadata, k.created_at, c.email AS owner_email
+                FROM api_keys k JOIN customers c ON c.id = k.customer_id
+                WHERE (?1 IS NULL OR k.customer_id = ?1) AND k.id > ?2 ORDER BY k.id LIMIT ?3
+                """,
+            arguments: [customerId, page.afterId ?? 0, page.fetchLimit ?? -1]
+        ).map { (key: try APIKey(row: $0), email: $0["owner_email"] as String) }
+        return page.cut(rows, id: \.key.id)
     }
 
     func find(hash: String) throws -> APIKey? {
