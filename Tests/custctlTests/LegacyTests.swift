@@ -39,9 +39,15 @@ import Testing
         )
         let dry = try cli.run(["migrate", "--dry-run", "--json"])
         #expect(dry.status == 0)
+        #expect(try dry.json()["backup_holds_legacy_secrets"] as? Bool == false)
         #expect(try cli.run(["customer", "list"]).status == 78)
         let run = try cli.run(["migrate", "--json"])
         #expect(run.status == 0)
+        // The backup is the legacy file as it was, plaintext keys included (SPEC 9): migrate says so.
+        let backup = try #require(try run.json()["backup"] as? String)
+        #expect(try run.json()["backup_holds_legacy_secrets"] as? Bool == true)
+        let copy = cli.directory.appendingPathComponent(backup).path
+        #expect(try String(contentsOfFile: copy, encoding: .isoLatin1).contains("sk_live_ada_inline_0001"))
         let report = try #require(try run.json()["consolidation"] as? [String: Any])
         #expect((report["counts"] as? [String: Int])?["customers"] == 5)
         #expect((report["conflicts"] as? [[String: Any]])?.count == 6)

@@ -107,3 +107,13 @@ public enum MigrationError: DomainError, Equatable {
         }
     }
 }
+
+extension MigrationStatus {
+    /// The environment mark; a database without custctl's bookkeeping counts as `development`.
+    public var markedEnvironment: DatabaseEnvironment { environment ?? .development }
+
+    /// Throws `productionRefused` when the database is marked production.
+    func refuseProduction(_ operation: String) throws {
+        if markedEnvironment == .production { throw StoreError.productionRefused(operation: operation) }
+    }
+}

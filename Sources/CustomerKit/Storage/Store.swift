@@ -110,14 +110,12 @@ public final class Store: Sendable {
 
     /// The environment mark (a database without bookkeeping counts as `development`).
     public func environment() throws -> DatabaseEnvironment {
-        try migrationStatus().environment ?? .development
+        try migrationStatus().markedEnvironment
     }
 
     /// Throws `productionRefused` when the database is marked production.
     public func refuseProduction(_ operation: String) throws {
-        if try environment() == .production {
-            throw StoreError.productionRefused(operation: operation)
-        }
+        try migrationStatus().refuseProduction(operation)
     }
 
     /// Applies every pending migration, each in its own transaction, after a backup of a database

@@ -15,18 +15,6 @@ extension SQLiteBackend {
         try read { db in try SQLiteBackend.status(db) }
     }
 
-    /// The environment mark (a database without bookkeeping counts as `development`).
-    func environment() throws -> DatabaseEnvironment {
-        try migrationStatus().environment ?? .development
-    }
-
-    /// Throws `productionRefused` when the database is marked production.
-    func refuseProduction(_ operation: String) throws {
-        if try environment() == .production {
-            throw StoreError.productionRefused(operation: operation)
-        }
-    }
-
     static func status(_ db: Database) throws -> MigrationStatus {
         let tables = Set(
             try String.fetchAll(
@@ -157,7 +145,7 @@ extension SQLiteBackend {
             }
             return MigrationRun(
                 applied: pending.map(\.name), backupPath: backupPath,
-                environment: try environment(), dryRun: false)
+                environment: try migrationStatus().markedEnvironment, dryRun: false)
         }
     }
 
@@ -197,7 +185,7 @@ extension SQLiteBackend {
             if dryRun || status.layout != .custctl || (toRevert.isEmpty && target != .all) {
                 return RollbackRun(reverted: toRevert, backupPath: nil, dryRun: dryRun)
             }
-            try refuseProduction("roll back migrations")
+            try status.refuseProduction("roll back migrations")
             let backupPath = backup ? try backupIfHoldsData(progress) : nil
             if restoresLegacy {
                 var run = RollbackRun(reverted: newestFirst, backupPath: backupPath, dryRun: false)

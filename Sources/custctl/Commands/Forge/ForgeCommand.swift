@@ -19,3 +19,16 @@ extension LinkedForgeAccount {
         ])
     }
 }
+
+/// `EMAIL TYPE:NAMESPACE`: the customer and the forge account that link and unlink act on.
+struct ForgeTarget: ParsableArguments {
+    @OptionGroup var customer: CustomerArgument
+
+    @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
+    var forge: String
+
+    /// Both, validated: an invalid email or namespace is 65.
+    var parsed: (CustomerReference, ForgeNamespace) {
+        get throws { (try customer.reference, try ForgeNamespace(parsing: forge)) }
+    }
+}

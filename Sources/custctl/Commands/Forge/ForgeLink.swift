@@ -14,15 +14,13 @@ extension ForgeCommand {
         )
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var customer: CustomerArgument
-        @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
-        var forge: String
+        @OptionGroup var target: ForgeTarget
         @OptionGroup var actor: ActorOption
 
         func run() throws {
-            let reference = try customer.reference
+            let (reference, namespace) = try target.parsed
             let (account, changed) = try ForgeAccounts(store: global.openStore()).link(
-                reference, ForgeNamespace(parsing: forge), actor: actor.resolved)
+                reference, namespace, actor: actor.resolved)
             global.output.result(
                 .object([
                     ("id", .int(account.id)), ("customer_id", .int(account.customerId)),

@@ -16,14 +16,11 @@ extension ForgeCommand {
         )
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var customer: CustomerArgument
-        @Argument(help: ArgumentHelp("github, gitlab or bitbucket, and the namespace.", valueName: "type:namespace"))
-        var forge: String
+        @OptionGroup var target: ForgeTarget
         @OptionGroup var actor: ActorOption
 
         func run() throws {
-            let reference = try customer.reference
-            let namespace = try ForgeNamespace(parsing: forge)
+            let (reference, namespace) = try target.parsed
             let removed = try ForgeAccounts(store: global.openStore()).unlink(
                 reference, namespace, actor: actor.resolved)
             global.output.result(
