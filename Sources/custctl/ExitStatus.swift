@@ -10,7 +10,7 @@ enum ExitStatus {
         case .invalidData: return 65
         case .inputUnreadable: return 66
         case .notFound: return 67
-        case .refused: return 69
+        case .refused, .unavailable: return 69
         case .conflict: return 73
         case .databaseUnusable: return 74
         case .tryLater: return 75

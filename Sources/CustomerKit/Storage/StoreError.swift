@@ -22,6 +22,12 @@ public enum StoreError: DomainError, Equatable {
     case productionRefused(operation: String)
     /// SQLite reported something unexpected.
     case sqlite(String)
+    /// The PostgreSQL server cannot be reached (down, no such socket or host).
+    case unreachable(target: String, reason: String)
+    /// The PostgreSQL server refused the role's credentials.
+    case authenticationFailed(target: String, reason: String)
+    /// PostgreSQL reported something unexpected (with its SQLSTATE).
+    case postgresql(state: String, message: String)
 
     public var kind: FailureKind {
         switch self {
@@ -31,7 +37,9 @@ public enum StoreError: DomainError, Equatable {
         case .busy: return .tryLater
         case .migrationsPending, .newerSchema, .legacyLayout, .foreignDatabase, .productionRefused:
             return .configuration
-        case .sqlite: return .other
+        case .sqlite, .postgresql: return .other
+        case .unreachable: return .unavailable
+        case .authenticationFailed: return .authenticationFailed
         }
     }
 
@@ -46,7 +54,9 @@ public enum StoreError: DomainError, Equatable {
         case .legacyLayout: return "legacy_layout"
         case .foreignDatabase: return "foreign_database"
         case .productionRefused: return "production_database"
-        case .sqlite: return "database_error"
+        case .sqlite, .postgresql: return "database_error"
+        case .unreachable: return "database_unreachable"
+        case .authenticationFailed: return "database_auth_failed"
         }
     }
 
@@ -84,6 +94,13 @@ public enum StoreError: DomainError, Equatable {
                 + "mark it otherwise with 'custctl migrate --mark staging' if you really mean it"
         case let .sqlite(message):
             return "database error: \(message)"
+        case let .unreachable(target, reason):
+            return "cannot reach the database server for \(target): \(reason)"
+        case let .authenticationFailed(target, reason):
+            return "the database server refused the login for \(target): \(reason); "
+                + "check the user, PGPASSWORD or ~/.pgpass"
+        case let .postgresql(state, message):
+            return "database error: \(message) (SQLSTATE \(state))"
         }
     }
 

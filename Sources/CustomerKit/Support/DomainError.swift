@@ -10,6 +10,8 @@ public enum FailureKind: Sendable, Equatable {
     case notFound
     /// Refused by a business rule.
     case refused
+    /// A service custctl needs is unavailable (the database server cannot be reached).
+    case unavailable
     /// Already exists, taken, or an idempotency key reused for a different request.
     case conflict
     /// The database file cannot be used: not a database, corrupt, I/O error, no permission.

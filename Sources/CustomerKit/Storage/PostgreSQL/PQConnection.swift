@@ -333,3 +333,20 @@ private func withOptionalCStrings<T>(
         return try body(base)
     }
 }
+
+extension PQRow {
+    /// An instant column in the models' form.
+    func instant(_ column: Int) throws -> String { Timestamp.string(from: try date(column)) }
+
+    func optionalInstant(_ column: Int) throws -> String? { isNull(column) ? nil : try instant(column) }
+
+    /// A JSON column in the models' form.
+    func json(_ column: Int) throws -> String { try string(column) }
+
+    /// A text column holding an enumeration's raw value; another value is an invariant failure.
+    func enumeration<T: RawRepresentable>(_ column: Int) throws -> T where T.RawValue == String {
+        let text = try string(column)
+        guard let value = T(rawValue: text) else { throw InvariantError("unexpected value '\(text)' in column \(column)") }
+        return value
+    }
+}

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 
-extension SQLiteBackend {
+extension SQLiteBackend: SchemaMaintenance {
     static let legacyTables: Set<String> = [
         "users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts",
     ]
@@ -50,30 +50,6 @@ extension SQLiteBackend {
             foreignTables: layout == .foreign ? tables.sorted() : [])
     }
 
-    /// Lets an ordinary command go ahead only on a current schema; a new database gets its schema
-    /// here, once, whatever the number of processes racing to create it.
-    func ensureCurrentSchema() throws {
-        var status = try migrationStatus()
-        if status.layout == .empty {
-            try withSchemaLock {
-                status = try migrationStatus()
-                if status.layout == .empty {
-                    try enableWAL()
-                    try createSchema()
-                    status = try migrationStatus()
-                }
-            }
-        }
-        switch status.layout {
-        case .legacy: throw StoreError.legacyLayout
-        case .foreign: throw StoreError.foreignDatabase(tables: status.foreignTables)
-        case .empty: throw StoreError.migrationsPending(Migrations.all.map(\.name))
-        case .custctl: break
-        }
-        if !status.unknown.isEmpty { throw StoreError.newerSchema(status.unknown) }
-        if !status.pending.isEmpty { throw StoreError.migrationsPending(status.pending) }
-    }
-
     /// Creates bookkeeping and every migration in one transaction (a new database is all or nothing).
     func createSchema() throws {
         let instant = now
@@ -92,125 +68,50 @@ extension SQLiteBackend {
             sql: "INSERT INTO custctl_migrations (name, applied_at) VALUES (?, ?)", arguments: [migration.name, stamp])
     }
 
-    /// Applies every pending migration, each in its own transaction, after a backup of a database
-    /// that holds data; `progress` hears what happened, step by step. A legacy database is
-    /// consolidated instead, in one transaction. A change of the environment mark is audited as
-    /// `actor`'s; it writes no backup. Another application's database is refused.
-    func migrate(
-        dryRun: Bool = false, backup: Bool = true, mark: DatabaseEnvironment? = nil, actor: Actor,
-        progress: (String) -> Void = { _ in }
-    ) throws -> MigrationRun {
-        try withSchemaLock {
-            let status = try migrationStatus()
-            if status.layout == .foreign { throw StoreError.foreignDatabase(tables: status.foreignTables) }
-            if status.layout == .legacy {
-                let backupPath = backup && !dryRun ? try backupIfHoldsData(progress) : nil
-                if !dryRun { try enableWAL() }
-                var run = MigrationRun(
-                    applied: Migrations.all.map(\.name), backupPath: backupPath,
-                    environment: dryRun ? nil : .production, dryRun: dryRun)
-                run.consolidation = try consolidateLegacy(dryRun: dryRun, progress: progress)
-                return run
-            }
-            if !status.unknown.isEmpty { throw StoreError.newerSchema(status.unknown) }
-            let pending = Migrations.all.filter { status.pending.contains($0.name) }
-            let changes = !pending.isEmpty || (mark != nil && mark != status.environment)
-            if dryRun || !changes {
-                return MigrationRun(
-                    applied: pending.map(\.name), backupPath: nil,
-                    environment: mark ?? status.environment, dryRun: dryRun)
-            }
-            let backupPath = backup && !pending.isEmpty ? try backupIfHoldsData(progress) : nil
-            try enableWAL()
-            try write { db in
-                for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
-            }
-            for migration in pending {
-                try write { db in try SQLiteBackend.apply(migration, in: db, stamp: Timestamp.string(from: now)) }
-                progress("applied " + migration.name)
-            }
-            if let mark, mark != status.environment {
-                let instant = now
-                try write { db in
-                    try db.execute(
-                        sql: "UPDATE custctl_settings SET value = ? WHERE key = 'environment'",
-                        arguments: [mark.rawValue])
-                    try SQLiteAuditRecords(db: db).append(
-                        NewAuditEntry(
-                            actor: actor, action: "environment.mark",
-                            details: [
-                                ("from", .optional(status.environment?.rawValue)), ("to", .string(mark.rawValue)),
-                            ]), at: instant)
-                }
-            }
-            return MigrationRun(
-                applied: pending.map(\.name), backupPath: backupPath,
-                environment: try migrationStatus().markedEnvironment, dryRun: false)
+    func prepareForWrites() throws { try enableWAL() }
+
+    func createBookkeeping() throws {
+        try write { db in
+            for sql in Migrations.bookkeeping { try db.execute(sql: sql) }
         }
     }
 
-    /// Reverts migrations newest first, each in its own transaction; `.all` also removes custctl's
-    /// bookkeeping so no custctl table is left. Refused on a production database.
-    func rollback(
-        _ target: RollbackTarget, dryRun: Bool = false, backup: Bool = true,
-        progress: (String) -> Void = { _ in }
-    ) throws -> RollbackRun {
-        try withSchemaLock {
-            let status = try migrationStatus()
-            if status.layout == .legacy { throw StoreError.legacyLayout }
-            let newestFirst = Array(status.applied.reversed())
-            let toRevert: [String]
-            switch target {
-            case .steps(let count):
-                toRevert = Array(newestFirst.prefix(max(0, count)))
-            case .to(let name):
-                guard let index = newestFirst.firstIndex(of: name) else { throw MigrationError.unknownMigration(name) }
-                toRevert = Array(newestFirst[..<index])
-            case .all:
-                toRevert = newestFirst
-            }
-            let unknown = toRevert.filter { status.unknown.contains($0) }
-            if !unknown.isEmpty { throw MigrationError.cannotRevertUnknown(unknown) }
-            // The consolidation cannot be reverted alone: it gives the legacy database back whole. A dry
-            // run restores it too, in a transaction it then rolls back, so it reports exactly what the
-            // real run would (SPEC 9: honest dry runs).
-            let restoresLegacy =
-                try status.layout == .custctl && toRevert.contains(LegacyLayout.consolidationMigration)
-                && read { try $0.tableExists("legacy_archive") }
-            if restoresLegacy && dryRun {
-                var run = RollbackRun(reverted: newestFirst, backupPath: nil, dryRun: true)
-                run.legacy = try restoreLegacy(dryRun: true)
-                return run
-            }
-            if dryRun || status.layout != .custctl || (toRevert.isEmpty && target != .all) {
-                return RollbackRun(reverted: toRevert, backupPath: nil, dryRun: dryRun)
-            }
-            try status.refuseProduction("roll back migrations")
-            let backupPath = backup ? try backupIfHoldsData(progress) : nil
-            if restoresLegacy {
-                var run = RollbackRun(reverted: newestFirst, backupPath: backupPath, dryRun: false)
-                run.legacy = try restoreLegacy(dryRun: false)
-                progress("restored the legacy layout")
-                return run
-            }
-            let byName = Dictionary(uniqueKeysWithValues: Migrations.all.map { ($0.name, $0) })
-            for name in toRevert {
-                guard let migration = byName[name] else { continue }
-                try write { db in
-                    for sql in migration.down { try db.execute(sql: sql) }
-                    try db.execute(sql: "DELETE FROM custctl_migrations WHERE name = ?", arguments: [name])
-                }
-                progress("reverted " + name)
-            }
-            if target == .all {
-                try write { db in
-                    for table in Migrations.bookkeepingTables {
-                        try db.execute(sql: "DROP TABLE IF EXISTS " + table.quotedDatabaseIdentifier)
-                    }
-                }
-            }
-            return RollbackRun(reverted: toRevert, backupPath: backupPath, dryRun: false)
+    func apply(_ migration: Migration) throws {
+        let instant = now
+        try write { db in try SQLiteBackend.apply(migration, in: db, stamp: Timestamp.string(from: instant)) }
+    }
+
+    func revert(_ name: String) throws {
+        guard let migration = Migrations.all.first(where: { $0.name == name }) else { return }
+        try write { db in
+            for sql in migration.down { try db.execute(sql: sql) }
+            try db.execute(sql: "DELETE FROM custctl_migrations WHERE name = ?", arguments: [name])
         }
+    }
+
+    func dropBookkeeping() throws {
+        try write { db in
+            for table in Migrations.bookkeepingTables {
+                try db.execute(sql: "DROP TABLE IF EXISTS " + table.quotedDatabaseIdentifier)
+            }
+        }
+    }
+
+    func mark(_ environment: DatabaseEnvironment, from previous: DatabaseEnvironment?, actor: Actor) throws {
+        let instant = now
+        try write { db in
+            try db.execute(
+                sql: "UPDATE custctl_settings SET value = ? WHERE key = 'environment'", arguments: [environment.rawValue])
+            try SQLiteAuditRecords(db: db).append(
+                NewAuditEntry(
+                    actor: actor, action: "environment.mark",
+                    details: [("from", .optional(previous?.rawValue)), ("to", .string(environment.rawValue))]),
+                at: instant)
+        }
+    }
+
+    func holdsLegacyArchive() throws -> Bool {
+        try read { try $0.tableExists("legacy_archive") }
     }
 
     /// Runs `body` holding the schema lock (no lock is needed for an in-memory database).
