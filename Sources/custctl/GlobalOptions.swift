@@ -6,8 +6,14 @@ import Foundation
 struct GlobalOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "The SQLite database file (default: $CUSTCTL_DATABASE, else ./custctl.db).", valueName: "path"))
+            "The SQLite database file, or a postgresql:// URI (default: $CUSTCTL_DATABASE, else ./custctl.db).",
+            valueName: "path-or-uri"))
     var database: String?
+
+    @Option(
+        help: ArgumentHelp(
+            "The PostgreSQL schema of custctl's tables (default: $CUSTCTL_SCHEMA, else public).", valueName: "name"))
+    var schema: String?
 
     @Option(
         help: ArgumentHelp(
@@ -25,7 +31,7 @@ struct GlobalOptions: ParsableArguments {
     var verbose = false
 
     /// Options that take a value, for moving them behind the subcommand name.
-    static let valued: Set<String> = ["--database", "--busy-timeout"]
+    static let valued: Set<String> = ["--database", "--schema", "--busy-timeout"]
     /// Flags, for the same.
     static let flags: Set<String> = ["--json", "--quiet", "--verbose"]
 
@@ -62,7 +68,8 @@ struct GlobalOptions: ParsableArguments {
 
     /// The values parsed, for opening the store and choosing the output.
     var settings: GlobalSettings {
-        GlobalSettings(database: database, busyTimeout: busyTimeout, json: json, quiet: quiet, verbose: verbose)
+        GlobalSettings(
+            database: database, schema: schema, busyTimeout: busyTimeout, json: json, quiet: quiet, verbose: verbose)
     }
 
     /// The database path: the flag, else `CUSTCTL_DATABASE`, else `custctl.db` here.
@@ -84,6 +91,7 @@ struct GlobalOptions: ParsableArguments {
 /// the hot read commands), and what follows from them.
 struct GlobalSettings {
     var database: String?
+    var schema: String?
     var busyTimeout: Double?
     var json = false
     var quiet = false
@@ -110,7 +118,25 @@ struct GlobalSettings {
         } else if let value = try Settings.busyTimeout(environment) {
             timeout = value
         }
-        return StoreOptions(busyTimeout: timeout)
+        let output = self.output
+        return StoreOptions(
+            busyTimeout: timeout, schema: schemaName(environment: environment),
+            notice: { output.debug("server: " + $0) })
+    }
+
+    /// The PostgreSQL schema: the flag, else `CUSTCTL_SCHEMA`, else `public`.
+    func schemaName(environment: [String: String] = Settings.environment) -> String {
+        if let schema { return schema }
+        if let fromEnvironment = environment["CUSTCTL_SCHEMA"], !fromEnvironment.isEmpty { return fromEnvironment }
+        return "public"
+    }
+
+    /// Refuses a PostgreSQL URI with a password in argv, where every user's `ps` shows it (SPEC 8).
+    func refusePasswordInArguments() throws {
+        guard let database, PostgreSQLTarget.isURI(database),
+            try PostgreSQLTarget(uri: database, schema: schemaName()).hasPassword
+        else { return }
+        throw ConfigurationError.passwordInArguments
     }
 
     /// Opens the database for an ordinary command: one that changes data creates and migrates a
@@ -125,11 +151,13 @@ struct GlobalSettings {
     }
 
     private func open(_ use: DatabaseUse, _ body: (String, StoreOptions, Bool) throws -> Store) throws -> Store {
+        try refusePasswordInArguments()
         let path = databasePath()
-        output.debug("database: \(path)")
-        let existed = access(path, F_OK) == 0
+        let isFile = !PostgreSQLTarget.isURI(path)
+        let existed = isFile && access(path, F_OK) == 0
         let store = try body(path, storeOptions(), use == .changes)
-        if !existed { output.note("created new database \(path)") }
+        output.debug("database: \(store.path ?? path)")
+        if isFile ? !existed : store.created { output.note("created new database \(store.path ?? path)") }
         return store
     }
 
@@ -140,13 +168,23 @@ struct GlobalSettings {
 /// A bad value in the environment: a usage error like the same bad value in a flag (SPEC 5.8).
 enum ConfigurationError: DomainError, Equatable {
     case invalidEnvironment(name: String, value: String, expected: String)
+    /// A PostgreSQL URI with a password given in argv.
+    case passwordInArguments
 
     var kind: FailureKind { .usage }
-    var code: String { "invalid_configuration" }
+    var code: String {
+        switch self {
+        case .invalidEnvironment: return "invalid_configuration"
+        case .passwordInArguments: return "password_in_arguments"
+        }
+    }
     var description: String {
         switch self {
         case let .invalidEnvironment(name, value, expected):
             return "\(name)='\(value)' is not valid: expected \(expected)"
+        case .passwordInArguments:
+            return "--database must not carry a password (any user's 'ps' shows it); "
+                + "use PGPASSWORD, ~/.pgpass or CUSTCTL_DATABASE instead"
         }
     }
 }

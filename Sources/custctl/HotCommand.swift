@@ -41,6 +41,9 @@ struct HotCommand {
             case "--database":
                 guard let text = value ?? rest.popFirst(), !text.hasPrefix("-") else { return nil }
                 settings.database = text
+            case "--schema":
+                guard let text = value ?? rest.popFirst(), !text.hasPrefix("-") else { return nil }
+                settings.schema = text
             case "--busy-timeout":
                 guard let text = value ?? rest.popFirst(), let seconds = Double(text) else { return nil }
                 settings.busyTimeout = seconds

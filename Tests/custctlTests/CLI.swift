@@ -41,12 +41,20 @@ struct CLI: Sendable {
     /// The folder the commands run in (their working directory); removed by `cleanUp`.
     let directory: URL
 
-    /// The default database path inside `directory`.
-    var database: String { directory.appendingPathComponent("custctl.db").path }
+    /// The backend the commands run against.
+    let backend: Backend
+    /// The PostgreSQL database of this CLI (its own, on the test server), or nil on SQLite.
+    let postgresURI: String?
 
-    init() throws {
+    /// The database: the default file inside `directory`, or this CLI's PostgreSQL URI.
+    var database: String { postgresURI ?? directory.appendingPathComponent("custctl.db").path }
+
+    /// A CLI on its own folder and, for PostgreSQL, its own new database on the test server.
+    init(_ backend: Backend = .sqlite) throws {
+        self.backend = backend
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("custctl-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        postgresURI = backend == .postgresql ? try PostgresServer.shared().createDatabase() : nil
     }
 
     func cleanUp() {
@@ -89,7 +97,7 @@ struct CLI: Sendable {
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
-        env["CUSTCTL_DATABASE"] = nil
+        env["CUSTCTL_DATABASE"] = postgresURI
         env["CUSTCTL_BUSY_TIMEOUT"] = nil
         env["NO_COLOR"] = "1"
         env["CUSTCTL_BCRYPT_COST"] = "4"
@@ -117,6 +125,14 @@ struct CLI: Sendable {
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let run = try self.run(["migrate", "--dry-run", "--json", "--database", scratch]).json()
         return run["applied"] as? [String] ?? []
+    }
+
+    /// Runs SQL on this CLI's database: `psql` on PostgreSQL (booleans print as t/f), else the `sqlite3`
+    /// shell (test set-up and inspection only).
+    func sql(_ sql: String) throws -> String {
+        guard let postgresURI else { return try sqlite(sql) }
+        let name = String(postgresURI.dropFirst("postgresql:///".count).prefix { $0 != "?" })
+        return try PostgresServer.shared().psql(database: name, sql)
     }
 
     /// Runs the `sqlite3` shell on the database (test set-up and inspection only).

@@ -82,11 +82,13 @@ public enum MigrationError: DomainError, Equatable {
     case unknownMigration(String)
     /// The database holds migrations this binary cannot revert.
     case cannotRevertUnknown([String])
+    /// The program that writes a PostgreSQL backup is not on the PATH.
+    case backupToolMissing(String)
 
     public var kind: FailureKind {
         switch self {
         case .unknownMigration: return .usage
-        case .cannotRevertUnknown: return .configuration
+        case .cannotRevertUnknown, .backupToolMissing: return .configuration
         }
     }
 
@@ -94,6 +96,7 @@ public enum MigrationError: DomainError, Equatable {
         switch self {
         case .unknownMigration: return "unknown_migration"
         case .cannotRevertUnknown: return "database_newer"
+        case .backupToolMissing: return "backup_tool_missing"
         }
     }
 
@@ -104,6 +107,9 @@ public enum MigrationError: DomainError, Equatable {
         case .cannotRevertUnknown(let names):
             return "cannot roll back migrations this custctl does not know (\(names.joined(separator: ", "))); "
                 + "use the newer custctl that applied them"
+        case .backupToolMissing(let tool):
+            return "\(tool) is not on the PATH, so no backup can be written first; "
+                + "install PostgreSQL's client programs (Debian: postgresql-client), or pass --no-backup"
         }
     }
 }

@@ -1,35 +1,9 @@
 import Foundation
 
-/// What a backend does to its schema, step by step. The order of the steps (`migrate`, `rollback`,
-/// creating a new database) is written once, below, for every backend.
-protocol SchemaMaintenance: StorageBackend {
-    /// Runs `body` holding the schema lock, so one process at a time changes the schema.
-    func withSchemaLock<T>(_ body: () throws -> T) throws -> T
-    /// Gets a new or old database ready for custctl's writes (SQLite: WAL mode; PostgreSQL: the schema).
-    func prepareForWrites() throws
-    /// Creates bookkeeping and every migration in one transaction (a new database is all or nothing).
-    func createSchema() throws
-    /// Creates custctl's bookkeeping tables when they are missing.
-    func createBookkeeping() throws
-    /// Applies one migration and records it, in its own transaction.
-    func apply(_ migration: Migration) throws
-    /// Reverts one migration and forgets it, in its own transaction.
-    func revert(_ name: String) throws
-    /// Removes custctl's bookkeeping tables.
-    func dropBookkeeping() throws
-    /// Changes the environment mark, audited as `actor`'s.
-    func mark(_ environment: DatabaseEnvironment, from previous: DatabaseEnvironment?, actor: Actor) throws
-    /// Writes a backup when the database holds data; returns where (nil when it holds none).
-    func backupIfHoldsData(_ progress: (String) -> Void) throws -> String?
-    /// Consolidates the legacy layout (SPEC 6), in one transaction.
-    func consolidateLegacy(dryRun: Bool, progress: (String) -> Void) throws -> ConsolidationReport
-    /// True when a consolidation's archive is there to give the legacy layout back.
-    func holdsLegacyArchive() throws -> Bool
-    /// Gives the legacy layout back from the archive, in one transaction.
-    func restoreLegacy(dryRun: Bool) throws -> LegacyRestoreReport
-}
+// The order of the schema's steps (`migrate`, `rollback`, creating a new database), written once for
+// every backend over the steps each implements (`StorageBackend`, schema section).
 
-extension SchemaMaintenance {
+extension StorageBackend {
     /// Lets an ordinary command go ahead only on a current schema; a new database gets its schema
     /// here, once, whatever the number of processes racing to create it. Returns true when it did.
     @discardableResult

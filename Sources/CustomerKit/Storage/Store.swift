@@ -4,17 +4,26 @@ import Foundation
 public struct StoreOptions: Sendable {
     /// How long to wait for another process's lock before giving up (exit 75).
     public var busyTimeout: TimeInterval
-    /// Where the core reads the time.
+    /// Where the core reads the time (SQLite; on PostgreSQL the server's clock decides).
     public var clock: WallClock
+    /// The PostgreSQL schema holding custctl's tables.
+    public var schema: String
+    /// Where the PostgreSQL server's notices go (`--verbose` output).
+    public var notice: @Sendable (String) -> Void
 
-    /// Options with the SPEC defaults: a 5 second busy timeout and the system clock.
-    public init(busyTimeout: TimeInterval = 5, clock: WallClock = .system) {
+    /// Options with the SPEC defaults: a 5 second busy timeout, the system clock, schema `public`.
+    public init(
+        busyTimeout: TimeInterval = 5, clock: WallClock = .system, schema: String = "public",
+        notice: @escaping @Sendable (String) -> Void = { _ in }
+    ) {
         self.busyTimeout = busyTimeout
         self.clock = clock
+        self.schema = schema
+        self.notice = notice
     }
 }
 
-/// A storage backend: transactions over the records (`Records.swift`), and the schema's upkeep.
+/// A storage backend: transactions over the records (`Records.swift`), and the steps of the schema's upkeep.
 /// SQLite (`SQLite/`) is the one today; PostgreSQL implements the same protocol.
 protocol StorageBackend: AnyObject, Sendable {
     /// Where the data lives, for messages (a file path), or nil in memory.
@@ -29,15 +38,34 @@ protocol StorageBackend: AnyObject, Sendable {
     /// Runs `body` so that every transaction it opens joins one (inner writes as savepoints).
     func inOneTransaction<T>(_ body: () throws -> T) throws -> T
 
+    // MARK: Schema steps (their order is in SchemaMaintenance.swift, once for every backend)
+
     /// The schema state, without changing anything.
     func migrationStatus() throws -> MigrationStatus
-    /// Creates the schema of a new database; refuses a pending, newer, legacy or foreign one.
-    func ensureCurrentSchema() throws
-    func migrate(
-        dryRun: Bool, backup: Bool, mark: DatabaseEnvironment?, actor: Actor, progress: (String) -> Void
-    ) throws -> MigrationRun
-    func rollback(_ target: RollbackTarget, dryRun: Bool, backup: Bool, progress: (String) -> Void) throws
-        -> RollbackRun
+    /// Runs `body` holding the schema lock, so one process at a time changes the schema.
+    func withSchemaLock<T>(_ body: () throws -> T) throws -> T
+    /// Gets a new or old database ready for custctl's writes (SQLite: WAL mode; PostgreSQL: the schema).
+    func prepareForWrites() throws
+    /// Creates bookkeeping and every migration in one transaction (a new database is all or nothing).
+    func createSchema() throws
+    /// Creates custctl's bookkeeping tables when they are missing.
+    func createBookkeeping() throws
+    /// Applies one migration and records it, in its own transaction.
+    func apply(_ migration: Migration) throws
+    /// Reverts one migration and forgets it, in its own transaction.
+    func revert(_ name: String) throws
+    /// Removes custctl's bookkeeping tables.
+    func dropBookkeeping() throws
+    /// Changes the environment mark, audited as `actor`'s.
+    func mark(_ environment: DatabaseEnvironment, from previous: DatabaseEnvironment?, actor: Actor) throws
+    /// Writes a backup when the database holds data; returns where (nil when it holds none).
+    func backupIfHoldsData(_ progress: (String) -> Void) throws -> String?
+    /// Consolidates the legacy layout (SPEC 6), in one transaction.
+    func consolidateLegacy(dryRun: Bool, progress: (String) -> Void) throws -> ConsolidationReport
+    /// True when a consolidation's archive is there to give the legacy layout back.
+    func holdsLegacyArchive() throws -> Bool
+    /// Gives the legacy layout back from the archive, in one transaction.
+    func restoreLegacy(dryRun: Bool) throws -> LegacyRestoreReport
     /// True when others than the owner can read the data (file modes, or grants to PUBLIC).
     var isOpenToOthers: Bool { get }
     /// Every consistency check of `custctl doctor`.
@@ -45,30 +73,47 @@ protocol StorageBackend: AnyObject, Sendable {
 }
 
 /// The handle the features work through: a backend, chosen when the database is opened.
-public final class Store: Sendable {
+public final class Store: @unchecked Sendable {
     let backend: any StorageBackend
+    /// True when opening created custctl's schema (a new file, or a PostgreSQL schema without it).
+    public private(set) var created = false
 
     init(backend: any StorageBackend) {
         self.backend = backend
     }
 
-    /// Opens the database for an ordinary command: a missing file is created (mode 0600) and
-    /// migrated, or with `creating: false` (commands that only read) refused as `notFound`, so a
-    /// mistyped path never looks like an empty database. A database with pending, newer or legacy
+    /// Opens the database for an ordinary command. `location` is an SQLite file path or a PostgreSQL
+    /// URI (`PostgreSQLTarget.isURI`). A missing file (or a PostgreSQL schema without custctl's tables) is
+    /// created and migrated, or with `creating: false` (commands that only read) refused as `notFound`,
+    /// so a mistyped name never looks like an empty database. A database with pending, newer or legacy
     /// schema is refused.
-    public static func open(path: String, options: StoreOptions = StoreOptions(), creating: Bool = true) throws
-        -> Store
+    public static func open(path location: String, options: StoreOptions = StoreOptions(), creating: Bool = true)
+        throws -> Store
     {
-        let backend = try SQLiteBackend.openFile(path: path, options: options, creating: creating)
-        try backend.ensureCurrentSchema()
-        return Store(backend: backend)
+        let backend = try connect(location, options: options, creating: creating)
+        if !creating, try backend.migrationStatus().layout == .empty, backend is PostgreSQLBackend {
+            throw StoreError.notFound(path: backend.path ?? location)
+        }
+        let store = Store(backend: backend)
+        store.created = try backend.ensureCurrentSchema()
+        return store
     }
 
     /// Opens the database as it is, for `migrate` and `doctor`: no schema checks.
     public static func openForMaintenance(
-        path: String, options: StoreOptions = StoreOptions(), creating: Bool = true
+        path location: String, options: StoreOptions = StoreOptions(), creating: Bool = true
     ) throws -> Store {
-        Store(backend: try SQLiteBackend.openFile(path: path, options: options, creating: creating))
+        Store(backend: try connect(location, options: options, creating: creating))
+    }
+
+    private static func connect(_ location: String, options: StoreOptions, creating: Bool) throws
+        -> any StorageBackend
+    {
+        if PostgreSQLTarget.isURI(location) {
+            let target = try PostgreSQLTarget(uri: location, schema: options.schema)
+            return try PostgreSQLBackend.connect(target, options: options, notice: options.notice)
+        }
+        return try SQLiteBackend.openFile(path: location, options: options, creating: creating)
     }
 
     /// A fresh, fully migrated in-memory database (unit tests).
@@ -76,8 +121,11 @@ public final class Store: Sendable {
         Store(backend: try SQLiteBackend.inMemory(options: options))
     }
 
-    /// The database file, or nil for an in-memory store.
+    /// The database file (or the PostgreSQL URI without its password), or nil for an in-memory store.
     public var path: String? { backend.path }
+
+    /// True on PostgreSQL.
+    public var isPostgreSQL: Bool { backend is PostgreSQLBackend }
 
     /// The time as the injected clock tells it.
     var now: Date { backend.now }

@@ -156,6 +156,9 @@ final class PQConnection {
     /// True inside a transaction block (also one that failed and awaits ROLLBACK).
     var inTransaction: Bool { PQtransactionStatus(handle) != PQTRANS_IDLE }
 
+    /// The database connected to.
+    var databaseName: String { PQdb(handle).map { String(cString: $0) } ?? "postgres" }
+
     /// The server's version number (150018 for 15.18).
     var serverVersion: Int { Int(PQserverVersion(handle)) }
 }
@@ -207,6 +210,8 @@ final class PQResult {
     deinit { PQclear(raw) }
 
     var count: Int { Int(PQntuples(raw)) }
+
+    var columns: Int { Int(PQnfields(raw)) }
 
     /// Rows changed by an INSERT, UPDATE or DELETE.
     var affected: Int { Int(String(cString: PQcmdTuples(raw))) ?? 0 }

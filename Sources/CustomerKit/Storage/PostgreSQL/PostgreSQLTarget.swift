@@ -27,7 +27,20 @@ public struct PostgreSQLTarget: Sendable, Equatable {
     }
 
     /// True when the URI itself carries a password (refused in argv: it would show in `ps`).
-    public var hasPassword: Bool { (try? options()["password"]).flatMap { $0 } != nil }
+    public var hasPassword: Bool { password != nil }
+
+    /// The URI's password, if it has one (for programs such as pg_dump, through their environment).
+    var password: String? { (try? options()["password"]).flatMap { $0 } }
+
+    /// The connection options without the password, as a `key='value'` string for other programs.
+    var conninfoWithoutPassword: String {
+        let options = (try? options()) ?? [:]
+        return options.sorted { $0.key < $1.key }.compactMap { key, value -> String? in
+            guard let value, key != "password" else { return nil }
+            let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'")
+            return "\(key)='\(escaped)'"
+        }.joined(separator: " ")
+    }
 
     /// How the database is named in messages: the URI without its password, and the schema.
     public var displayName: String {

@@ -43,6 +43,18 @@ enum DatabaseFile {
     /// How many backups `migrate` keeps per database.
     static let backupsKept = 3
 
+    /// A name for a new backup of `path`: `<path>.backup-<UTC time>Z`, with `-2`, `-3`... when taken.
+    static func newBackupPath(for path: String, at instant: Date) -> String {
+        let stamp = Timestamp.string(from: instant).filter { $0.isNumber || $0 == "T" }.prefix(15)
+        var candidate = "\(path).backup-\(stamp)Z"
+        var attempt = 1
+        while FileManager.default.fileExists(atPath: candidate) {
+            attempt += 1
+            candidate = "\(path).backup-\(stamp)Z-\(attempt)"
+        }
+        return candidate
+    }
+
     /// Deletes all but the newest `backupsKept` backups of `path` that custctl named
     /// (`<path>.backup-YYYYMMDDTHHMMSSZ`, optionally `-N`): regular files of the current user only;
     /// anything else in the folder is left alone. Returns the paths removed.

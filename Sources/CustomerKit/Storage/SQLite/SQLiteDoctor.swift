@@ -22,7 +22,7 @@ extension SQLiteBackend {
                 }
             }
             let status = try SQLiteBackend.status(db)
-            check("schema") { Self.schemaProblems(status) }
+            check("schema") { status.problems }
             guard status.layout == .custctl, status.pending.isEmpty else { return }
             try check("schema_objects") {
                 SQLiteBackend.schemaDifferences(expected: expected, found: try SQLiteBackend.schemaObjects(db))
@@ -42,16 +42,6 @@ extension SQLiteBackend {
             let mode = info.st_mode & 0o777
             return mode & 0o077 == 0 ? nil : "\(file) has mode \(String(mode, radix: 8)); run chmod 600 on it"
         }
-    }
-
-    private static func schemaProblems(_ status: MigrationStatus) -> [String] {
-        var found: [String] = []
-        if status.layout == .legacy { found.append("the database has the legacy layout; run 'custctl migrate'") }
-        if !status.pending.isEmpty { found.append("pending migrations: " + status.pending.joined(separator: ", ")) }
-        if !status.unknown.isEmpty {
-            found.append("migrations from a newer custctl: " + status.unknown.joined(separator: ", "))
-        }
-        return found
     }
 
     /// An invariant checked by one query: every row it returns is a problem (or, mapped to nil, none).

@@ -1,11 +1,7 @@
 import Foundation
 import GRDB
 
-extension SQLiteBackend: SchemaMaintenance {
-    static let legacyTables: Set<String> = [
-        "users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts",
-    ]
-
+extension SQLiteBackend {
     /// True when the database file can be read or written by group or others (custctl creates it
     /// 0600, so someone else made it so); `migrate` warns and `doctor` reports it.
     var isOpenToOthers: Bool { path.map(DatabaseFile.isOpenToOthers) ?? false }
@@ -25,7 +21,7 @@ extension SQLiteBackend: SchemaMaintenance {
             layout = .custctl
         } else if tables.isEmpty {
             layout = .empty
-        } else if !tables.isDisjoint(with: legacyTables) {
+        } else if !tables.isDisjoint(with: LegacyLayout.tables) {
             layout = .legacy
         } else {
             layout = .foreign
@@ -39,15 +35,7 @@ extension SQLiteBackend: SchemaMaintenance {
                 environment = mark.flatMap(DatabaseEnvironment.init(rawValue:)) ?? .development
             }
         }
-        let known = Set(Migrations.all.map(\.name))
-        let appliedSet = Set(applied)
-        return MigrationStatus(
-            layout: layout,
-            applied: applied,
-            pending: Migrations.all.map(\.name).filter { !appliedSet.contains($0) },
-            unknown: applied.filter { !known.contains($0) },
-            environment: environment,
-            foreignTables: layout == .foreign ? tables.sorted() : [])
+        return MigrationStatus(applied: applied, layout: layout, environment: environment, tables: tables)
     }
 
     /// Creates bookkeeping and every migration in one transaction (a new database is all or nothing).
@@ -144,13 +132,7 @@ extension SQLiteBackend: SchemaMaintenance {
 
     /// Copies the database with `VACUUM INTO` to `<path>.backup-<UTC time>` created 0600.
     func backup(nextTo path: String) throws -> String {
-        let stamp = Timestamp.string(from: now).filter { $0.isNumber || $0 == "T" }.prefix(15)
-        var candidate = "\(path).backup-\(stamp)Z"
-        var attempt = 1
-        while FileManager.default.fileExists(atPath: candidate) {
-            attempt += 1
-            candidate = "\(path).backup-\(stamp)Z-\(attempt)"
-        }
+        let candidate = DatabaseFile.newBackupPath(for: path, at: now)
         // Created new and private first (SPEC 5.7); VACUUM INTO then fills the empty file, and the file
         // is checked to be the one created here, so a file swapped in meanwhile is never reported as
         // the backup.

@@ -31,7 +31,7 @@ extension MigrateCommand {
             let output = global.output
             // A dry run changes nothing, not even by creating the file it would migrate.
             let run =
-                dryRun && access(global.databasePath(), F_OK) != 0
+                dryRun && !PostgreSQLTarget.isURI(global.databasePath()) && access(global.databasePath(), F_OK) != 0
                 ? MigrationRun.newDatabase
                 : try migrate(output)
             output.result(run.json) {

@@ -1,0 +1,90 @@
+import Foundation
+
+/// `audit_log` on PostgreSQL.
+struct PostgreSQLAuditRecords: AuditRecords {
+    let tx: PostgreSQLTransaction
+    private var s: String { tx.s }
+
+    static let columns = "id, actor, os_user, action, customer_id, subject, details, created_at"
+
+    static func entry(_ row: PQRow) throws -> AuditEntry {
+        AuditEntry(
+            id: try row.int64(0), actor: try row.string(1), osUser: try row.optionalString(2),
+            action: try row.string(3), customerId: try row.optionalInt64(4), subject: try row.optionalString(5),
+            details: try row.json(6), createdAt: try row.instant(7))
+    }
+
+    func append(_ entry: NewAuditEntry, at instant: Date) throws {
+        try tx.query(
+            """
+            INSERT INTO \(s).audit_log (actor, os_user, action, customer_id, subject, details, created_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7)
+            """,
+            [
+                entry.actor.name, entry.actor.osUser, entry.action, entry.customerId, entry.subject,
+                JSONValue.object(entry.details), instant,
+            ])
+    }
+
+    func list(_ query: AuditQuery) throws -> Paged<AuditEntry> {
+        var conditions: [String] = []
+        var parameters: [(any PQParameter)?] = []
+        if let customerId = query.customerId {
+            parameters.append(customerId)
+            conditions.append("customer_id = $\(parameters.count)")
+        }
+        if let action = query.action {
+            // The action itself, or with no dot in it the whole group (`credits` is every `credits.` action).
+            parameters.append(action)
+            let n = "$\(parameters.count)::text"
+            conditions.append(
+                "(action = \(n) OR (strpos(\(n), '.') = 0 AND substr(action, 1, length(\(n)) + 1) = \(n) || '.'))")
+        }
+        if let since = query.since {
+            parameters.append(since)
+            conditions.append("created_at >= $\(parameters.count)")
+        }
+        if let afterId = query.page.afterId {
+            parameters.append(afterId)
+            conditions.append("id < $\(parameters.count)")
+        }
+        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        let limit = query.page.fetchLimit.map { " LIMIT \($0)" } ?? ""
+        let rows = try tx.query(
+            "SELECT \(Self.columns) FROM \(s).audit_log\(filter) ORDER BY id DESC\(limit)", parameters)
+        return query.page.cut(try rows.rows.map(Self.entry), id: \.id)
+    }
+
+    func erasure(fingerprint: String) throws -> ErasureRecord? {
+        try tx.query(
+            """
+            SELECT customer_id, created_at FROM \(s).audit_log
+            WHERE action = 'customer.erase' AND details ->> 'email_sha256' = $1::text
+            ORDER BY id DESC LIMIT 1
+            """,
+            [fingerprint]
+        ).first.map { ErasureRecord(customerId: try $0.int64(0), erasedAt: try $0.instant(1)) }
+    }
+
+    func wasUnlinked(customerId: Int64, _ forge: ForgeNamespace) throws -> Bool {
+        try tx.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM \(s).audit_log WHERE action = 'forge.unlink' AND customer_id = $1
+              AND lower(details ->> 'forge') = lower($2::text))
+            """,
+            [customerId, forge.description]
+        ).first?.bool(0) ?? false
+    }
+
+    func replaceSubject(customerId: Int64, _ subject: String, with replacement: String) throws {
+        try tx.query(
+            "UPDATE \(s).audit_log SET subject = $1 WHERE customer_id = $2 AND subject = $3",
+            [replacement, customerId, subject])
+    }
+
+    func countSubject(customerId: Int64, _ subject: String) throws -> Int {
+        try tx.query(
+            "SELECT count(*) FROM \(s).audit_log WHERE customer_id = $1 AND subject = $2", [customerId, subject]
+        ).first?.int(0) ?? 0
+    }
+}
