@@ -1,7 +1,7 @@
 # custctl: build, demo, test, bench, fmt, lint, install.
 SWIFT ?= swift
 PREFIX ?= /usr/local
-APT_PACKAGES := libsqlite3-dev libcrypt-dev sqlite3 strace curl
+APT_PACKAGES := libsqlite3-dev libcrypt-dev sqlite3 strace curl libpq-dev postgresql
 BIN := .build/debug/custctl
 
 .PHONY: all build release demo test test-long bench fmt lint install deps man completions clean
