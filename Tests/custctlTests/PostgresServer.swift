@@ -35,15 +35,56 @@ final class PostgresServer: Sendable {
             _ = try Self.output("/bin/chown", ["postgres", directory])
         }
         try run("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"])
+        // One role logs in with a password (the rest trust the socket), for the authentication tests.
+        let hba = "\(directory)/data/pg_hba.conf"
+        let trusted = try String(contentsOfFile: hba, encoding: .utf8)
+        try ("local all \(Self.passwordRole) scram-sha-256\n" + trusted).write(toFile: hba, atomically: false, encoding: .utf8)
         Self.cleanUpAtExit(directory: directory, pgCtl: "\(binaries)/pg_ctl", asPostgresUser: asPostgresUser)
-        try run(
-            "pg_ctl",
-            [
-                "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-o",
-                "-k \(directory) -c listen_addresses='' -p 5432 -c fsync=off -c synchronous_commit=off "
-                    + "-c full_page_writes=off -c max_connections=300",
-                "start",
-            ])
+        try startServer([
+            "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-o",
+            "-k \(directory) -c listen_addresses='' -p 5432 -c fsync=off -c synchronous_commit=off "
+                + "-c full_page_writes=off -c max_connections=300",
+            "start",
+        ])
+        _ = try psql(
+            database: "postgres",
+            "CREATE ROLE \(Self.passwordRole) LOGIN SUPERUSER PASSWORD '\(Self.passwordRolePassword)'")
+    }
+
+    /// The role that must give a password (`passwordRolePassword`).
+    static let passwordRole = "custctl_pw"
+    static let passwordRolePassword = "Right-Horse-Battery"
+
+    /// Runs `pg_ctl ARGS` (start) with every descriptor above 2 closed, waiting for it with `waitpid`. Not with
+    /// Foundation's `Process`: on Linux it learns that a child exited when the child's end of a socket pair
+    /// closes, and the server `pg_ctl` leaves running inherited that end, so `waitUntilExit` never returned.
+    private func startServer(_ arguments: [String]) throws {
+        let pgCtl = "\(binaries)/pg_ctl"
+        let program = asPostgresUser ? "/usr/sbin/runuser" : pgCtl
+        let argv = (asPostgresUser ? ["runuser", "-u", "postgres", "--", pgCtl] : [pgCtl]) + arguments
+        let log = "\(directory)/pg_ctl.out"
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "posix_spawn_file_actions_addclosefrom_np") else {
+            throw ServerError.failed("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34 or later)")
+        }
+        typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        _ = unsafeBitCast(symbol, to: AddCloseFrom.self)(&actions, 3)
+        let cArguments: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, program, &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw ServerError.failed("posix_spawn \(program): \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        guard status == 0 else {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw ServerError.failed("pg_ctl start failed (wait status \(status)): \(output)")
+        }
     }
 
     /// A new empty database; returns its URI.

@@ -1,0 +1,220 @@
+import Foundation
+import Testing
+
+/// End-to-end: what only the PostgreSQL backend has (SPEC 8): connecting, its errors, schemas,
+/// privileges, locks and backups. The shared suites run everything else on both backends.
+@Suite struct PostgreSQLTests {
+    private let password = "Tr1cky-Falcon-Orbit\n"
+
+    private func register(_ cli: CLI, _ email: String = "ada@example.com", environment: [String: String] = [:])
+        throws -> RunResult
+    {
+        try cli.run(
+            ["register", "--email", email, "--name", "Ada", "--password-stdin", "--json"], stdin: password,
+            environment: environment)
+    }
+
+    @Test func givenAFreshDatabase_whenACommandChangesData_thenTheSchemaIsCreatedAndSaidSo() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let result = try cli.run(["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"], stdin: password)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stderr.contains("created new database postgresql:///"))
+        #expect(try cli.sql("SELECT count(*) FROM public.custctl_migrations") == "13")
+    }
+
+    @Test func givenAFreshDatabase_whenACommandOnlyReads_then66AndNothingIsCreated() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let result = try cli.run(["customer", "list", "--json"])
+        #expect(result.status == 66)
+        #expect(try result.jsonError()["error"] as? String == "database_not_found")
+        #expect(try cli.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+    }
+
+    @Test func givenASchemaFlag_thenEveryTableLivesInThatSchema() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli, environment: ["CUSTCTL_SCHEMA": "core"]).status == 0)
+        #expect(try cli.sql("SELECT count(*) FROM core.customers") == "1")
+        #expect(try cli.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        let show = try cli.run(["credits", "balance", "ada@example.com", "--schema", "core", "--json"])
+        #expect(try show.json()["balance"] as? Int == 0)
+        // The default schema is another place: custctl does not find the customer there.
+        #expect(try cli.run(["credits", "balance", "ada@example.com"]).status == 66)
+    }
+
+    @Test func givenAPasswordInTheDatabaseFlag_then64AndNoConnection() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let server = try PostgresServer.shared()
+        let uri = "postgresql://someone:Secret-Word-42@localhost/db?host=\(server.directory)"
+        let result = try cli.run(["customer", "list", "--database", uri, "--json"])
+        #expect(result.status == 64)
+        #expect(try result.jsonError()["error"] as? String == "password_in_arguments")
+        #expect(!result.stderr.contains("Secret-Word-42"))
+    }
+
+    @Test func givenAPasswordInTheEnvironmentURI_thenItConnects() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let server = try PostgresServer.shared()
+        let name = String(cli.database.dropFirst("postgresql:///".count).prefix { $0 != "?" })
+        let uri =
+            "postgresql://\(PostgresServer.passwordRole):\(PostgresServer.passwordRolePassword)@/\(name)?host=\(server.directory)"
+        #expect(try register(cli, environment: ["CUSTCTL_DATABASE": uri]).status == 0)
+    }
+
+    @Test func givenAWrongPassword_then77OnceAndThePasswordIsNeverPrinted() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let server = try PostgresServer.shared()
+        let uri = "postgresql://\(PostgresServer.passwordRole)@/postgres?host=\(server.directory)"
+        let result = try cli.run(
+            ["customer", "list", "--database", uri], environment: ["PGPASSWORD": "Wrong-Horse-Battery"])
+        #expect(result.status == 77, "\(result.stderr)")
+        #expect(result.stderr.contains("password authentication failed"))
+        #expect(result.stderr.components(separatedBy: "password authentication failed").count == 2)
+        #expect(!result.stderr.contains("Wrong-Horse-Battery"))
+        let json = try cli.run(
+            ["customer", "list", "--database", uri, "--json"], environment: ["PGPASSWORD": "Wrong-Horse-Battery"])
+        #expect(try json.jsonError()["error"] as? String == "database_auth_failed")
+    }
+
+    @Test func givenNoServerAtTheSocket_then69() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let result = try cli.run(
+            ["customer", "list", "--database", "postgresql:///db?host=/nonexistent-socket-dir", "--json"])
+        #expect(result.status == 69, "\(result.stderr)")
+        #expect(try result.jsonError()["error"] as? String == "database_unreachable")
+    }
+
+    @Test func givenNoSuchDatabase_then74() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let server = try PostgresServer.shared()
+        let result = try cli.run(["customer", "list", "--database", server.uri("no_such_db"), "--json"])
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect((try result.jsonError()["message"] as? String ?? "").contains("no_such_db"))
+    }
+
+    @Test func givenARoleWithoutPrivileges_then74NamingWhatIsMissing() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        let role = "reader_" + UUID().uuidString.prefix(8).lowercased()
+        _ = try cli.sql("CREATE ROLE \(role) LOGIN")
+        let result = try cli.run(["customer", "list", "--json"], environment: ["CUSTCTL_DATABASE": cli.database + "&user=\(role)"])
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect((try result.jsonError()["message"] as? String ?? "").contains("permission denied for table"))
+    }
+
+    @Test func givenARowLockedByAnotherSession_whenTheBusyTimeoutPasses_then75() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        #expect(try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual"]).status == 0)
+        let holder = try PSQLSession(uri: cli.database)
+        defer { holder.close() }
+        try holder.execute("BEGIN; SELECT id FROM public.customers FOR UPDATE;")
+        let result = try cli.run(["credits", "consume", "ada@example.com", "--fix-id", "f1", "--busy-timeout", "0.5", "--json"])
+        #expect(result.status == 75, "\(result.stderr)")
+        #expect(try result.jsonError()["error"] as? String == "database_busy")
+        holder.close()
+        #expect(try cli.run(["credits", "balance", "ada@example.com", "--json"]).json()["balance"] as? Int == 5)
+    }
+
+    @Test func givenServerNotices_thenTheyShowOnlyWithVerbose() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        // A second `migrate` has nothing to do; CREATE SCHEMA IF NOT EXISTS on an existing schema notices.
+        _ = try cli.sql("CREATE SCHEMA extra")
+        let quiet = try cli.run(["migrate", "--schema", "extra"])
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        #expect(!quiet.stderr.contains("NOTICE") && !quiet.stderr.contains("server:"))
+        _ = try cli.sql("DROP SCHEMA extra CASCADE; CREATE SCHEMA extra")
+        let verbose = try cli.run(["migrate", "--schema", "extra", "--verbose"])
+        #expect(verbose.status == 0, "\(verbose.stderr)")
+        #expect(verbose.stderr.contains("server: NOTICE"), "\(verbose.stderr)")
+    }
+
+    @Test func givenPendingMigrationsOnADatabaseWithData_thenMigrateWritesAPrivatePgDumpFirst() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        #expect(try cli.run(["migrate", "rollback", "--steps", "1", "--no-backup", "--yes"]).status == 0)
+        let result = try cli.run(["migrate", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let backup = try #require(try result.json()["backup"] as? String)
+        let path = backup.hasPrefix("/") ? backup : cli.directory.appendingPathComponent(backup).path
+        #expect(try cli.mode(path) == 0o600)
+        let header = try #require(FileManager.default.contents(atPath: path)).prefix(5)
+        #expect(String(decoding: header, as: UTF8.self) == "PGDMP")
+    }
+
+    @Test func givenPublicGrants_thenDoctorReportsThem() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        #expect(try cli.run(["doctor"]).status == 0)
+        _ = try cli.sql("GRANT SELECT ON public.customers TO PUBLIC")
+        let result = try cli.run(["doctor", "--json"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("public_grants"), "\(result.stdout)")
+    }
+
+    @Test func givenADisabledLedgerTrigger_thenDoctorReportsIt() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        _ = try cli.sql("ALTER TABLE public.credit_transactions DISABLE TRIGGER credit_transactions_no_update")
+        let result = try cli.run(["doctor"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("trigger credit_transactions_no_update is disabled"), "\(result.stdout)")
+    }
+
+    @Test func givenTheLedger_whenUpdatedBehindCustctl_thenTheServerRefuses() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        #expect(try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual"]).status == 0)
+        #expect(throws: (any Error).self) { try cli.sql("UPDATE public.credit_transactions SET amount = 500") }
+        #expect(throws: (any Error).self) { try cli.sql("DELETE FROM public.credit_transactions") }
+        #expect(try cli.sql("SELECT sum(amount) FROM public.credit_transactions") == "5")
+    }
+}
+
+/// A `psql` session kept open, to hold locks while the binary runs.
+final class PSQLSession {
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+
+    init(uri: String) throws {
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+        process.arguments = ["-X", "-q", "-A", "-t", uri]
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+    }
+
+    /// Sends `sql` and waits until psql has run it.
+    func execute(_ sql: String) throws {
+        let marker = "done-\(UUID().uuidString)"
+        input.fileHandleForWriting.write(Data("\(sql)\nSELECT '\(marker)';\n".utf8))
+        var seen = ""
+        while !seen.contains(marker) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            seen += String(decoding: chunk, as: UTF8.self)
+        }
+    }
+
+    func close() {
+        guard process.isRunning else { return }
+        try? input.fileHandleForWriting.close()
+        process.waitUntilExit()
+    }
+}
