@@ -253,6 +253,74 @@ def legacy():
     record("migrate (consolidate) %d legacy customers vs set-based SQL" % n, ours, ref, "<= 2.5x", ours / ref <= 2.5)
 
 
+# 8. PostgreSQL (SPEC 7): a throwaway server over a Unix socket, started here like the tests do.
+class Postgres:
+    def __init__(self):
+        self.bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, check=True).stdout.decode().strip()
+        self.dir = tempfile.mkdtemp(prefix="cpg-", dir="/tmp")
+        self.as_postgres = os.geteuid() == 0
+        if self.as_postgres:
+            subprocess.run(["chown", "postgres", self.dir], check=True)
+        self.run("initdb", "-D", self.dir + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N")
+        self.run("pg_ctl", "-D", self.dir + "/data", "-l", self.dir + "/server.log", "-w", "-o",
+                 "-k %s -c listen_addresses='' -p 5432 -c max_connections=300" % self.dir, "start")
+
+    def run(self, program, *args):
+        command = [os.path.join(self.bindir, program)] + list(args)
+        if self.as_postgres:
+            command = ["runuser", "-u", "postgres", "--"] + command
+        subprocess.run(command, check=True, capture_output=True)
+
+    def database(self, name):
+        subprocess.run(["psql", "-X", "-q", "-h", self.dir, "-U", "postgres", "-d", "postgres", "-c",
+                        "DROP DATABASE IF EXISTS %s" % name, "-c", "CREATE DATABASE %s" % name], check=True, capture_output=True)
+        return "postgresql:///%s?host=%s&user=postgres" % (name, self.dir)
+
+    def stop(self):
+        self.run("pg_ctl", "-D", self.dir + "/data", "-m", "immediate", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def postgresql():
+    server = Postgres()
+    try:
+        # A read command against psql -c running the same query over the same socket.
+        uri = server.database("read")
+        sh([BIN, "--database", uri, "provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"])
+        query = ("SELECT balance_after FROM public.credit_transactions WHERE customer_id = "
+                 "(SELECT id FROM public.customers WHERE email_normalized = 'ada@example.com') ORDER BY id DESC LIMIT 1")
+        ours, ref = hyperfine([f"{BIN} --database '{uri}' credits balance ada@example.com",
+                               f"psql -X -A -t -d '{uri}' -c \"{query}\""], runs=40)
+        record("PostgreSQL: credits balance (whole process) vs psql -c", ours, ref, "<= 1.0x", ours / ref <= 1.0)
+        # Bulk provisioning, one transaction.
+        feed = os.path.join(WORK, "pg-bulk.jsonl")
+        with open(feed, "w") as out:
+            for i in range(N_BULK):
+                out.write('{"email":"c%d@example.com","name":"Customer %d","forge":"github:org-%d"}\n' % (i, i, i))
+        uri = server.database("bulk")
+        sh([BIN, "--database", uri, "migrate", "--quiet"])
+        seconds = timed([BIN, "--database", uri, "provision", "--file", feed, "--atomic", "--quiet"])
+        rate = N_BULK / seconds
+        record("PostgreSQL: provision --file --atomic %d, customers/s" % N_BULK, rate, None, ">= 10000/s",
+               rate >= 10_000, unit="/s")
+        # 100 concurrent consumes against 50 credits: exactly 50 succeed.
+        uri = server.database("consume")
+        sh([BIN, "--database", uri, "provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"])
+        sh([BIN, "--database", uri, "credits", "grant", "ada@example.com", "45", "--source", "manual", "--quiet"])
+        start = time.perf_counter()
+        running = [subprocess.Popen([BIN, "--database", uri, "credits", "consume", "ada@example.com", "--fix-id",
+                                     "fix-%d" % i, "--quiet", "--busy-timeout", "60"], env=ENV, cwd=WORK,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for i in range(100)]
+        codes = [p.wait() for p in running]
+        elapsed = time.perf_counter() - start
+        succeeded = codes.count(0)
+        record("PostgreSQL: 100 concurrent credits consume vs 50 credits (succeeded; wall time in note)", succeeded,
+               None, "exactly 50", succeeded == 50 and codes.count(69) == 50, unit="",
+               note="%.2f s for all 100" % elapsed)
+    finally:
+        server.stop()
+
+
 # 7. Cold start.
 def cold_start():
     ours = hyperfine([f"{BIN} --version"], runs=40)[0]
@@ -263,10 +331,10 @@ def cold_start():
 def main():
     if not os.path.exists(BIN):
         raise SystemExit("build first: swift build -c release")
-    for tool in ("hyperfine", "sqlite3", "cc"):
+    for tool in ("hyperfine", "sqlite3", "cc", "psql", "pg_config"):
         if not shutil.which(tool):
             raise SystemExit("missing %s (apt-get install %s)" % (tool, {"cc": "gcc"}.get(tool, tool)))
-    scenarios = [read_command, bulk_provision, login, ledger_scaling, seed, legacy, cold_start]
+    scenarios = [read_command, bulk_provision, login, ledger_scaling, seed, legacy, cold_start, postgresql]
     only = os.environ.get("BENCH_ONLY")
     for scenario in scenarios:
         if only and scenario.__name__ not in only.split(","):
