@@ -34,11 +34,11 @@ final class PQConnection {
     /// Connects with libpq's own rules: `conninfo` is a URI or `key=value` string, completed by the
     /// PG* variables, service files and `.pgpass`. Errors keep the server's SQLSTATE (read from the
     /// verbose message, which is the only place libpq gives it for a failed connection).
-    static func connect(_ conninfo: String, timeout: TimeInterval, notice: @escaping (String) -> Void) throws
-        -> PQConnection
-    {
-        let keywords = ["dbname", "fallback_application_name"]
-        let values = [conninfo, "custctl"]
+    static func connect(
+        _ conninfo: String, options: String, timeout: TimeInterval, notice: @escaping (String) -> Void
+    ) throws -> PQConnection {
+        let keywords = ["dbname", "options", "fallback_application_name"]
+        let values = [conninfo, options, "custctl"]
         let started: OpaquePointer? = withCStrings(keywords) { keys in
             withCStrings(values) { vals in PQconnectStartParams(keys, vals, 1) }
         }

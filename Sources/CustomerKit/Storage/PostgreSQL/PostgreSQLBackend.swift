@@ -29,17 +29,16 @@ final class PostgreSQLBackend: StorageBackend, @unchecked Sendable {
     {
         let connection: PQConnection
         do {
-            connection = try PQConnection.connect(target.conninfo, timeout: target.connectTimeout, notice: notice)
+            // lock_timeout from the busy timeout (0 would mean "wait forever", so a zero busy timeout
+            // waits one millisecond), sent with the connection: no round trip of its own.
+            let milliseconds = max(1, Int((options.busyTimeout * 1000).rounded()))
+            connection = try PQConnection.connect(
+                target.conninfo, options: target.sessionOptions(["lock_timeout": "\(milliseconds)", "TimeZone": "UTC"]),
+                timeout: target.connectTimeout, notice: notice)
         } catch let error as PQError {
             throw translateConnect(error, target: target)
         }
-        let backend = PostgreSQLBackend(connection: connection, target: target, options: options)
-        // lock_timeout 0 would mean "wait forever": a zero busy timeout waits one millisecond.
-        let milliseconds = max(1, Int((options.busyTimeout * 1000).rounded()))
-        try backend.mapErrors {
-            try connection.run("SET lock_timeout = \(milliseconds); SET TimeZone = 'UTC'")
-        }
-        return backend
+        return PostgreSQLBackend(connection: connection, target: target, options: options)
     }
 
     /// The database as messages name it (never with a password).

@@ -4,9 +4,10 @@ extension PostgreSQLBackend {
     /// The statement with `{s}` replaced by the quoted schema.
     func qualified(_ sql: String) -> String { sql.replacingOccurrences(of: "{s}", with: schema) }
 
-    /// Reads the schema state without changing anything: the layout of the tables in `--schema`.
+    /// Reads the schema state without changing anything: the layout of the tables in `--schema`. Two
+    /// statements without a transaction block (every command starts here, so round trips count).
     func migrationStatus() throws -> MigrationStatus {
-        try transaction(readOnly: true) { _ in
+        try mapErrors {
             let tables = Set(
                 try connection.query(
                     """
@@ -28,14 +29,21 @@ extension PostgreSQLBackend {
             var applied: [String] = []
             var environment: DatabaseEnvironment?
             if layout == .custctl {
-                applied = try connection.query("SELECT name FROM \(schema).custctl_migrations ORDER BY applied_order")
-                    .rows.map { try $0.string(0) }
-                if tables.contains("custctl_settings") {
-                    let mark = try connection.query(
-                        "SELECT value FROM \(schema).custctl_settings WHERE key = 'environment'"
-                    ).first?.string(0)
-                    environment = mark.flatMap(DatabaseEnvironment.init(rawValue:)) ?? .development
+                // The migrations in order, then the environment mark (a NULL name) when the settings exist.
+                let settings =
+                    tables.contains("custctl_settings")
+                    ? " UNION ALL SELECT NULL, value, NULL FROM \(schema).custctl_settings WHERE key = 'environment'" : ""
+                let rows = try connection.query(
+                    "SELECT name, NULL::text, applied_order FROM \(schema).custctl_migrations\(settings) ORDER BY 3"
+                ).rows
+                for row in rows {
+                    if let name = try row.optionalString(0) {
+                        applied.append(name)
+                    } else {
+                        environment = try row.optionalString(1).flatMap(DatabaseEnvironment.init(rawValue:))
+                    }
                 }
+                if tables.contains("custctl_settings") { environment = environment ?? .development }
             }
             return MigrationStatus(applied: applied, layout: layout, environment: environment, tables: tables)
         }

@@ -54,6 +54,14 @@ public struct PostgreSQLTarget: Sendable, Equatable {
         return seconds
     }
 
+    /// libpq's `options` (server settings at connection) with `settings` added to what the URI's
+    /// `options`, else `PGOPTIONS`, already holds.
+    func sessionOptions(_ settings: [String: String]) -> String {
+        let given = ((try? options()["options"]).flatMap { $0 }) ?? ProcessInfo.processInfo.environment["PGOPTIONS"]
+        let added = settings.sorted { $0.key < $1.key }.map { "-c \($0.key)=\($0.value)" }
+        return ([given].compactMap { $0 } + added).joined(separator: " ")
+    }
+
     /// The URI's options as libpq reads them (unset ones are nil).
     private func options() throws -> [String: String?] {
         var error: UnsafeMutablePointer<CChar>?
