@@ -23,8 +23,13 @@ public enum Timestamp {
 
     private static let last = LastFormatted()
 
+    /// Milliseconds since 1970, rounded down: the instant `string(from:)` writes.
+    private static func millis(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
+
     private static func format(_ date: Date) -> String {
-        let millisTotal = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millisTotal = millis(date)
         var seconds = time_t(millisTotal >= 0 ? millisTotal / 1000 : (millisTotal - 999) / 1000)
         let millis = Int(millisTotal - Int64(seconds) * 1000)
         var parts = tm()
@@ -39,22 +44,30 @@ public enum Timestamp {
     /// every field is checked against the calendar (`2030-02-30` and `24:00:01` are nil, never rolled
     /// over), and the year has four digits, so every stored instant keeps the fixed-width form above.
     public static func parse(_ text: String) -> Date? {
+        parse(text, zonelessAsUTC: false)
+    }
+
+    /// `parse`, and with `zonelessAsUTC` also a date and time without a zone (`2024-01-15 10:00:00`),
+    /// read as UTC. Only storage reads that: legacy consolidation copies such values (`inserted_at`)
+    /// byte for byte, and they were UTC; an operator's zone-less time stays ambiguous and refused.
+    static func parse(_ text: String, zonelessAsUTC: Bool) -> Date? {
         var scanner = DigitScanner(text.trimmingCharacters(in: .whitespaces))
         guard let year = scanner.number(digits: 4), year >= 1, scanner.take("-"),
             let month = scanner.number(digits: 2), (1...12).contains(month), scanner.take("-"),
             let day = scanner.number(digits: 2), (1...daysIn(month: month, year: year)).contains(day)
         else { return nil }
-        var seconds = Double(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
-        if scanner.atEnd { return Date(timeIntervalSince1970: seconds) }
+        var seconds = Int64(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
+        if scanner.atEnd { return instant(seconds: seconds, nanoseconds: 0) }
         guard scanner.take("T") || scanner.take("t") || scanner.take(" "),
             let hour = scanner.number(digits: 2), hour <= 23, scanner.take(":"),
             let minute = scanner.number(digits: 2), minute <= 59, scanner.take(":"),
             let second = scanner.number(digits: 2), second <= 59
         else { return nil }
-        seconds += Double(hour * 3600 + minute * 60 + second)
+        seconds += Int64(hour * 3600 + minute * 60 + second)
+        var nanoseconds = 0
         if scanner.take(".") {
-            guard let fraction = scanner.fraction() else { return nil }
-            seconds += fraction
+            guard let fraction = scanner.nanoseconds() else { return nil }
+            nanoseconds = fraction
         }
         if scanner.take("Z") || scanner.take("z") {
             // UTC
@@ -62,11 +75,27 @@ public enum Timestamp {
             guard let offsetHours = scanner.number(digits: 2), offsetHours <= 23, scanner.take(":"),
                 let offsetMinutes = scanner.number(digits: 2), offsetMinutes <= 59
             else { return nil }
-            seconds -= Double(sign * (offsetHours * 3600 + offsetMinutes * 60))
-        } else {
+            seconds -= Int64(sign * (offsetHours * 3600 + offsetMinutes * 60))
+        } else if !(zonelessAsUTC && scanner.atEnd) {
             return nil  // a time without a zone is ambiguous
         }
-        return scanner.atEnd ? Date(timeIntervalSince1970: seconds) : nil
+        return scanner.atEnd ? instant(seconds: seconds, nanoseconds: nanoseconds) : nil
+    }
+
+    /// The instant `seconds` and `nanoseconds` after 1970, as the double that `string(from:)` writes
+    /// back with the same millisecond. The nearest double alone can fall a hair below it (`.571`
+    /// read as `.57099999`, written `.570`), so a model read from storage and written out again
+    /// would drift; it is nudged by the smallest steps until the millisecond matches.
+    private static func instant(seconds: Int64, nanoseconds: Int) -> Date {
+        let target = seconds * 1000 + Int64(nanoseconds / 1_000_000)
+        var date = Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1_000_000_000)
+        for _ in 0..<64 {
+            let written = millis(date)
+            if written == target { break }
+            let interval = date.timeIntervalSinceReferenceDate
+            date = Date(timeIntervalSinceReferenceDate: written < target ? interval.nextUp : interval.nextDown)
+        }
+        return date
     }
 
     private static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
@@ -122,8 +151,8 @@ public enum Timestamp {
             return value
         }
 
-        /// One to nine digits after the decimal point, as a fraction of a second.
-        mutating func fraction() -> Double? {
+        /// One to nine digits after the decimal point, as nanoseconds.
+        mutating func nanoseconds() -> Int? {
             var digits = 0
             var scale = 1
             while index < bytes.count, (0x30...0x39).contains(bytes[index]), scale < 1_000_000_000 {
@@ -131,8 +160,7 @@ public enum Timestamp {
                 scale *= 10
                 index += 1
             }
-            // One division, so a stored `.123` reads back as the double nearest to it.
-            return scale > 1 ? Double(digits) / Double(scale) : nil
+            return scale > 1 ? digits * (1_000_000_000 / scale) : nil
         }
     }
 
