@@ -64,3 +64,21 @@ import Testing
         #expect(StoredValue.instant(stored) == nil)
     }
 }
+
+/// A stored instant custctl cannot read is a database changed behind its back: a clear error, never a
+/// crash and never a made-up time.
+@Suite struct UnreadableStoredTimeTests {
+    @Test func givenARowWithAnUnreadableInstant_whenRead_thenAnInvariantError() throws {
+        let store = try Store.inMemory()
+        try store.sqlite.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO customers (id, name, email, email_normalized, created_at, updated_at)
+                    VALUES (1, 'A', 'a@x.io', 'a@x.io', 'yesterday', '2026-01-01T00:00:00.000Z')
+                    """)
+        }
+        #expect(throws: InvariantError.self) { try store.customer(.id(1)) }
+        let error = try #require(throws: InvariantError.self) { try store.customer(.id(1)) }
+        #expect(error.description.contains("created_at") && error.description.contains("\"yesterday\""))
+    }
+}

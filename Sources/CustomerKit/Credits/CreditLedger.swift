@@ -35,7 +35,7 @@ public struct CreditSummary: Sendable, Equatable {
     /// Fixes used since the period began (the Pro period, else the calendar month, UTC).
     public let usageThisPeriod: Int64
     public let periodStart: Date
-    public let periodEnd: String?
+    public let periodEnd: Date?
     /// `low_balance` when balance <= 2; `critical` when 0 and no payment method.
     public let warnings: [String]
 }
@@ -115,7 +115,7 @@ public struct CreditLedger: Sendable {
     }
 
     private func periodStart(_ billing: BillingState, plan: SubscriptionPlan, now: Date) -> Date {
-        if plan == .pro, let end = billing.periodEnd.flatMap(Timestamp.parse) {
+        if plan == .pro, let end = billing.periodEnd {
             return end.addingTimeInterval(-pricing.proPeriod)
         }
         var calendar = Calendar(identifier: .gregorian)

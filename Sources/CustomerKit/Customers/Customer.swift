@@ -29,19 +29,19 @@ public struct Customer: Sendable, Equatable, Codable {
     public var currentUsage: Int64
     public var trialFixesUsed: Int64
     public var trialFixesLimit: Int64
-    public var trialExpiredAt: String?
-    public var paymentMethodAddedAt: String?
+    public var trialExpiredAt: Date?
+    public var paymentMethodAddedAt: Date?
     public var stripeCustomerId: String?
     public var subscriptionPlan: SubscriptionPlan
     public var subscriptionStatus: SubscriptionStatus
-    public var subscriptionPeriodEnd: String?
+    public var subscriptionPeriodEnd: Date?
     public var rolloverFixes: Int64
-    public var confirmedAt: String?
-    public var lastLoginAt: String?
-    public var createdAt: String
-    public var updatedAt: String
+    public var confirmedAt: Date?
+    public var lastLoginAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
     /// When the customer's personal data was erased (SPEC 9); nil for a customer never erased.
-    public var erasedAt: String? = nil
+    public var erasedAt: Date? = nil
 
     /// True when the customer can log in with a password at all.
     public var hasPassword: Bool { passwordHash != nil }

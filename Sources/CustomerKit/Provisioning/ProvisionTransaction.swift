@@ -73,7 +73,7 @@ extension Provisioner {
             try tx.outbox.insert(customerId: customerId, template: template, due: due, at: tx.now)
         }
         let customer = Customer.provisioned(
-            id: customerId, new, billingCustomerId: item.billingCustomerId, stamp: Timestamp.string(from: tx.now))
+            id: customerId, new, billingCustomerId: item.billingCustomerId, at: tx.now)
         let trialCredits = pricing.trialCredits
         let trialGrant =
             trialCredits > 0
@@ -106,7 +106,7 @@ extension Provisioner {
 extension Customer {
     /// The record as `provision` inserts it (column defaults spelled out), so the ledger can work on it
     /// without reading the row back.
-    static func provisioned(id: Int64, _ new: NewCustomer, billingCustomerId: String, stamp: String) -> Customer {
+    static func provisioned(id: Int64, _ new: NewCustomer, billingCustomerId: String, at instant: Date) -> Customer {
         Customer(
             id: id, name: new.name, email: new.email.entered, emailNormalized: new.email.normalized,
             passwordHash: new.passwordHash,
@@ -114,7 +114,7 @@ extension Customer {
             metadata: new.metadataJSON, monthlyLimit: 100, currentUsage: 0,
             trialFixesUsed: 0, trialFixesLimit: 10, trialExpiredAt: nil, paymentMethodAddedAt: nil,
             stripeCustomerId: billingCustomerId, subscriptionPlan: .payAsYouGo, subscriptionStatus: .trial,
-            subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: stamp,
-            updatedAt: stamp)
+            subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: instant,
+            updatedAt: instant)
     }
 }

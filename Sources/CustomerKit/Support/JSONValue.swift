@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value with ordered object keys, so output is stable and readable.
 public enum JSONValue: Sendable, Equatable {
     case null
@@ -35,6 +37,16 @@ public enum JSONValue: Sendable, Equatable {
     /// An integer, or null when absent.
     public static func optional(_ value: Int64?) -> JSONValue {
         value.map(JSONValue.int) ?? .null
+    }
+
+    /// An instant in the one text form of `Timestamp.string(from:)`.
+    public static func instant(_ date: Date) -> JSONValue {
+        .string(Timestamp.string(from: date))
+    }
+
+    /// An instant, or null when absent.
+    public static func optional(_ date: Date?) -> JSONValue {
+        date.map(JSONValue.instant) ?? .null
     }
 
     /// Compact JSON text (no spaces, no trailing newline).

@@ -45,7 +45,9 @@ struct SQLiteAuditRecords: AuditRecords {
                 ORDER BY id DESC LIMIT 1
                 """,
             arguments: [fingerprint]
-        ).map { ErasureRecord(customerId: $0["customer_id"], erasedAt: $0["created_at"]) }
+        ).map {
+            ErasureRecord(customerId: try $0.decode(forColumn: "customer_id"), erasedAt: try $0.instant("created_at"))
+        }
     }
 
     func wasUnlinked(customerId: Int64, _ forge: ForgeNamespace) throws -> Bool {

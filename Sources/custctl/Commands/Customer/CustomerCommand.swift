@@ -58,8 +58,8 @@ extension Customer {
             ("rollover_fixes", .int(rolloverFixes)),
             ("confirmed_at", .optional(confirmedAt)),
             ("last_login_at", .optional(lastLoginAt)),
-            ("created_at", .string(createdAt)),
-            ("updated_at", .string(updatedAt)),
+            ("created_at", .instant(createdAt)),
+            ("updated_at", .instant(updatedAt)),
         ])
     }
 }
