@@ -278,12 +278,11 @@ public struct CreditLedger: Sendable {
     /// Writes an `expire` entry for every lot whose instant has passed with credits left.
     func expireDueLots(_ tx: LedgerTransaction) throws {
         for lot in try tx.expiredLots() {
-            let stamp = lot.expiresAt ?? tx.stamp
             try tx.setRemaining(0, ofLot: lot.grantId)
             try tx.append(
                 NewLedgerEntry(
                     amount: -lot.remaining, kind: .expire, source: "expiry",
-                    metadata: [("grant_id", .int(lot.grantId)), ("expired_at", .string(stamp))]))
+                    metadata: [("grant_id", .int(lot.grantId)), ("expired_at", .instant(lot.expiresAt ?? tx.now))]))
         }
     }
 

@@ -18,11 +18,11 @@ public struct LedgerEntry: Sendable, Equatable, Codable {
     /// Money charged, for `charge` entries.
     public var chargeCents: Int64?
     /// When a grant's credits stop counting.
-    public var expiresAt: String?
+    public var expiresAt: Date?
     public var idempotencyKey: String?
     /// A JSON object.
     public var metadata: String
-    public var createdAt: String
+    public var createdAt: Date
 
     /// The note of a grant, or the reason of an adjustment.
     public var note: String? { metadataText("note") ?? metadataText("reason") }
@@ -56,5 +56,5 @@ struct NewLedgerEntry: Sendable {
 struct CreditLot: Sendable, Equatable {
     let grantId: Int64
     var remaining: Int64
-    let expiresAt: String?
+    let expiresAt: Date?
 }

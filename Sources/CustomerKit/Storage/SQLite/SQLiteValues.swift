@@ -13,6 +13,13 @@ enum StoredValue {
     static func instant(_ text: String) -> Date? {
         Timestamp.parse(text, zonelessAsUTC: true)
     }
+
+    /// `date` as a row stores it (`text`) and as reading that row gives it back (`instant`, to the
+    /// millisecond), so a model built from values just written equals the one read later.
+    static func written(_ date: Date) -> (text: String, instant: Date) {
+        let text = Timestamp.string(from: date)
+        return (text, Timestamp.parse(text) ?? date)
+    }
 }
 
 extension Row {
