@@ -37,9 +37,7 @@ extension Provisioner {
         _ items: [PreparedProvision], ifNotExists: Bool, progress: (Int) -> Void = { _ in }
     ) throws -> [ProvisionResult] {
         try store.write { tx in
-            let dueDates = OnboardingSequence.emails.map {
-                ($0.template, Timestamp.string(from: tx.now.addingTimeInterval($0.delay)))
-            }
+            let dueDates = OnboardingSequence.emails.map { ($0.template, tx.now.addingTimeInterval($0.delay)) }
             var results: [ProvisionResult] = []
             results.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
@@ -59,7 +57,7 @@ extension Provisioner {
 
     /// Every row of one new customer: the customer, its API key, forge accounts, onboarding emails, the
     /// trial grant, the audit entry and the idempotency record.
-    private func insert(_ item: PreparedProvision, dueDates: [(String, String)], in tx: any StorageTransaction) throws
+    private func insert(_ item: PreparedProvision, dueDates: [(String, Date)], in tx: any StorageTransaction) throws
         -> ProvisionResult
     {
         let new = item.new

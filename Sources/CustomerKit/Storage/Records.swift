@@ -121,7 +121,7 @@ protocol ForgeRecords {
 
 /// `scheduled_emails`: the onboarding outbox.
 protocol OutboxRecords {
-    func insert(customerId: Int64, template: String, due: String, at instant: Date) throws
+    func insert(customerId: Int64, template: String, due: Date, at instant: Date) throws
     func find(_ id: Int64) throws -> ScheduledEmail?
     /// Unsent emails due at `instant` to active customers, in (due, id) order.
     func due(at instant: Date, page: Page) throws -> Paged<DueEmail>

@@ -4,24 +4,30 @@ import Foundation
 /// milliseconds, fixed width, so text order is time order).
 public enum Timestamp {
     /// Formats an instant, truncated to the millisecond. A transaction stamps every row it writes with
-    /// its one instant, so the last result is kept and reused.
+    /// its one instant, and provisioning gives every customer the same few due dates, so the last few
+    /// results are kept and reused.
     public static func string(from date: Date) -> String {
-        last.lock.lock()
-        defer { last.lock.unlock() }
-        if date == last.date { return last.text }
+        recent.lock.lock()
+        defer { recent.lock.unlock() }
+        if let known = recent.entries.first(where: { $0.date == date }) { return known.text }
         let text = format(date)
-        last.date = date
-        last.text = text
+        if recent.entries.count < RecentlyFormatted.capacity {
+            recent.entries.append((date, text))
+        } else {
+            recent.entries[recent.oldest] = (date, text)
+            recent.oldest = (recent.oldest + 1) % RecentlyFormatted.capacity
+        }
         return text
     }
 
-    private final class LastFormatted: @unchecked Sendable {
+    private final class RecentlyFormatted: @unchecked Sendable {
+        static let capacity = 8
         let lock = NSLock()
-        var date = Date.distantPast
-        var text = ""
+        var entries: [(date: Date, text: String)] = []
+        var oldest = 0
     }
 
-    private static let last = LastFormatted()
+    private static let recent = RecentlyFormatted()
 
     /// Milliseconds since 1970, rounded down: the instant `string(from:)` writes.
     private static func millis(_ date: Date) -> Int64 {
