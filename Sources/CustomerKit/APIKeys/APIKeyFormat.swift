@@ -117,17 +117,17 @@ public struct APIKey: Sendable, Equatable, Codable {
     public var name: String
     public var prefix: String
     public var active: Bool
-    public var expiresAt: String?
-    public var lastUsedAt: String?
-    public var revokedAt: String?
+    public var expiresAt: Date?
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
     public var metadata: String
-    public var createdAt: String
+    public var createdAt: Date
 
     /// Whether the key can be used at `now`: `revoked` (also a legacy key imported inactive),
     /// `expired` (its instant has passed) or `active`.
     public func status(at now: Date) -> APIKeyStatus {
         if revokedAt != nil || !active { return .revoked }
-        if let expiresAt, let instant = Timestamp.parse(expiresAt), instant <= now { return .expired }
+        if let expiresAt, expiresAt <= now { return .expired }
         return .active
     }
 }

@@ -12,7 +12,7 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var subject: String?
     /// A JSON object with the change's particulars.
     public var details: String
-    public var createdAt: String
+    public var createdAt: Date
 }
 
 /// Which entries `audit list` returns, newest first.

@@ -51,8 +51,8 @@ public struct ForgeAccount: Sendable, Equatable, Codable {
     public var customerId: Int64
     public var forgeType: ForgeType
     public var namespace: String
-    public var verifiedAt: String?
-    public var createdAt: String
+    public var verifiedAt: Date?
+    public var createdAt: Date
 }
 
 /// A forge account with its owner's email, for listings.

@@ -20,7 +20,7 @@ extension AuditEntry {
             ("customer_id", .optional(customerId)),
             ("subject", .optional(subject)),
             ("details", .raw(details)),
-            ("created_at", .string(createdAt)),
+            ("created_at", .instant(createdAt)),
         ])
     }
 }

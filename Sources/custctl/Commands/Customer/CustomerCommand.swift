@@ -119,7 +119,7 @@ extension CustomerOverview {
                         keys.map {
                             [
                                 String($0.key.id), $0.key.prefix, $0.key.name, $0.status.rawValue,
-                                $0.key.expiresAt ?? "-",
+                                $0.key.expiresAt.map(Timestamp.string(from:)) ?? "-",
                             ]
                         }))
         lines.append(
