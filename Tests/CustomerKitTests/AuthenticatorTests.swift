@@ -16,7 +16,7 @@ import Testing
         let created = try register(auth, "  ADA@Example.com ")
         #expect(created.email == "ADA@Example.com")
         #expect(created.emailNormalized == "ada@example.com")
-        #expect(created.metadata == #"{"source":"direct"}"#)
+        #expect(created.metadata.serialized == #"{"source":"direct"}"#)
         #expect(created.passwordHash?.hasPrefix("$2b$04$") == true)
         clock.advance(5)
         let loggedIn = try auth.login(email: "ada@EXAMPLE.com", password: strongPassword)
@@ -143,6 +143,6 @@ import Testing
         let entries = try store.auditEntries(AuditQuery(customerId: ada.id))
         #expect(entries.map(\.action) == ["staff.revoke", "staff.grant", "staff.grant", "customer.create"])
         #expect(entries.first?.actor == "oncall")
-        #expect(entries.first?.details == #"{"from":"full","to":null}"#)
+        #expect(entries.first?.details.serialized == #"{"from":"full","to":null}"#)
     }
 }

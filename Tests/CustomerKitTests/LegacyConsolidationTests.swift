@@ -52,14 +52,16 @@ import Testing
         // Rule 1: ids, kept fields, created_at, metadata.source.
         let ada = try store.customer(.id(1))
         #expect(ada.email == "Ada@Example.com" && ada.emailNormalized == "ada@example.com")
-        #expect(ada.createdAt == Timestamp.parse("2024-06-01T00:00:00Z") && ada.metadata == #"{"source":"direct"}"#)
+        #expect(
+            ada.createdAt == Timestamp.parse("2024-06-01T00:00:00Z")
+                && ada.metadata.serialized == #"{"source":"direct"}"#)
         let alice = try store.customer(.id(3))
-        #expect(alice.metadata == #"{"tier":"gold","source":"legacy"}"#)
+        #expect(alice.metadata.serialized == #"{"tier":"gold","source":"legacy"}"#)
         // Rule 5: payment_method_added = 1 without a date takes updated_at.
         #expect(
             alice.paymentMethodAddedAt == Timestamp.parse("2024-08-05T00:00:00Z") && alice.stripeCustomerId == "cus_A1")
         let dan = try store.customer(.id(6))
-        #expect(!dan.active && dan.metadata == #"{"source":"legacy"}"#)
+        #expect(!dan.active && dan.metadata.serialized == #"{"source":"legacy"}"#)
         // Rule 6: the newer duplicate is archived and reported.
         #expect(throws: CustomerError.self) { try store.customer(.id(2)) }
         #expect(
@@ -103,7 +105,7 @@ import Testing
         #expect(try store.customer(.id(3)).passwordHash?.hasPrefix("$2b$10$") == true)
         let grace = try store.customer(.email(try EmailAddress("grace@example.com")))
         #expect(
-            grace.name == "grace" && grace.metadata.contains("legacy_user")
+            grace.name == "grace" && grace.metadata.serialized.contains("legacy_user")
                 && grace.confirmedAt == Timestamp.parse("2025-02-01T00:00:00Z"))
 
         // Rule 7: fix_attempts stay (the duplicate's follows the kept customer).

@@ -52,7 +52,7 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(APIKeyFormat.checksumIsValid(key))
         #expect(try APIKeys(store: store).verify(key).customerEmail == "Ada@Example.com")
         let customer = try store.customer(.id(result.customerId))
-        #expect(customer.metadata == #"{"source":"gh_marketplace"}"#)
+        #expect(customer.metadata.serialized == #"{"source":"gh_marketplace"}"#)
         #expect(customer.stripeCustomerId == "cus_fake_1")
         #expect(try count("forge_accounts") == 2)
         let dues = try store.sqlite.read { db in

@@ -111,7 +111,7 @@ public enum APIKeyFormat {
 }
 
 /// One API key as listed (never with its secret).
-public struct APIKey: Sendable, Equatable, Codable {
+public struct APIKey: Sendable, Equatable {
     public var id: Int64
     public var customerId: Int64
     public var name: String
@@ -120,7 +120,8 @@ public struct APIKey: Sendable, Equatable, Codable {
     public var expiresAt: Date?
     public var lastUsedAt: Date?
     public var revokedAt: Date?
-    public var metadata: String
+    /// A JSON object (`rotated_from`, a legacy key's `legacy_api_key_id`).
+    public var metadata: JSONValue
     public var createdAt: Date
 
     /// Whether the key can be used at `now`: `revoked` (also a legacy key imported inactive),

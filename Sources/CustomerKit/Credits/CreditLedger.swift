@@ -289,28 +289,19 @@ public struct CreditLedger: Sendable {
     /// The entry an earlier request with `key` wrote, when the request is the same; a conflict when not.
     func replay(_ key: String, request: String, in tx: LedgerTransaction) throws -> LedgerEntry? {
         guard let earlier = try tx.entry(idempotencyKey: key) else { return nil }
-        guard Self.metadata(of: earlier)["request"] as? String == request else {
+        guard earlier.metadata["request"]?.stringValue == request else {
             throw CreditsError.idempotencyConflict(key)
         }
         return earlier
     }
 
     private static func consumeResult(from entry: LedgerEntry, email: String) throws -> ConsumeResult {
-        guard let result = metadata(of: entry)["result"] as? [String: Any] else {
+        guard let result = entry.metadata["result"], case .object = result else {
             throw InvariantError("ledger entry \(entry.id) has no recorded result to replay")
         }
-        func number(_ key: String) -> Int64 { (result[key] as? NSNumber)?.int64Value ?? 0 }
+        func number(_ key: String) -> Int64 { result[key]?.intValue ?? 0 }
         return ConsumeResult(
             email: email, creditsUsed: number("credits_used"), chargedFixes: number("charged_fixes"),
             chargeCents: number("charge_cents"), balance: number("balance"), replayed: true)
-    }
-
-    /// An entry's metadata object (SQLite's CHECK keeps it valid JSON).
-    static func metadata(of entry: LedgerEntry) -> [String: Any] {
-        do {
-            return try JSONSerialization.jsonObject(with: Data(entry.metadata.utf8)) as? [String: Any] ?? [:]
-        } catch {
-            return [:]
-        }
     }
 }

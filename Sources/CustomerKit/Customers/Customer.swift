@@ -13,7 +13,7 @@ public enum CustomerType: String, CaseIterable, Sendable, Codable {
 }
 
 /// The one consolidated customer record (SPEC section 1), as read from the store.
-public struct Customer: Sendable, Equatable, Codable {
+public struct Customer: Sendable, Equatable {
     public var id: Int64
     public var name: String
     public var email: String
@@ -24,7 +24,8 @@ public struct Customer: Sendable, Equatable, Codable {
     public var customerType: CustomerType
     public var companyName: String?
     public var active: Bool
-    public var metadata: String
+    /// A JSON object; `source` says where the customer came from.
+    public var metadata: JSONValue
     public var monthlyLimit: Int64
     public var currentUsage: Int64
     public var trialFixesUsed: Int64
@@ -163,9 +164,9 @@ public struct NewCustomer: Sendable, Equatable {
 }
 
 extension NewCustomer {
-    /// The `metadata` column's JSON object.
-    var metadataJSON: String {
-        JSONValue.object([("source", .string(source))] + (seedRun.map { [("seed_run", .string($0))] } ?? [])).serialized
+    /// The `metadata` JSON object.
+    var metadata: JSONValue {
+        .object([("source", .string(source))] + (seedRun.map { [("seed_run", .string($0))] } ?? []))
     }
 }
 

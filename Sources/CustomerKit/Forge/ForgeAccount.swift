@@ -46,7 +46,7 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
 }
 
 /// One linked forge account.
-public struct ForgeAccount: Sendable, Equatable, Codable {
+public struct ForgeAccount: Sendable, Equatable {
     public var id: Int64
     public var customerId: Int64
     public var forgeType: ForgeType

@@ -13,7 +13,7 @@ public enum OnboardingSequence {
 }
 
 /// One outbox row.
-public struct ScheduledEmail: Sendable, Equatable, Codable {
+public struct ScheduledEmail: Sendable, Equatable {
     public var id: Int64
     public var customerId: Int64
     public var template: String

@@ -109,7 +109,7 @@ extension Customer {
             id: id, name: new.name, email: new.email.entered, emailNormalized: new.email.normalized,
             passwordHash: new.passwordHash,
             isStaff: false, adminLevel: nil, customerType: new.customerType, companyName: new.companyName, active: true,
-            metadata: new.metadataJSON, monthlyLimit: 100, currentUsage: 0,
+            metadata: new.metadata, monthlyLimit: 100, currentUsage: 0,
             trialFixesUsed: 0, trialFixesLimit: 10, trialExpiredAt: nil, paymentMethodAddedAt: nil,
             stripeCustomerId: billingCustomerId, subscriptionPlan: .payAsYouGo, subscriptionStatus: .trial,
             subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: instant,

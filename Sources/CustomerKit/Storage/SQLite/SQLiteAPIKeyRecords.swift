@@ -19,7 +19,7 @@ extension APIKey: FetchableRecord, TableRecord {
             name: try row.decode(forColumn: "name"), prefix: try row.decode(forColumn: "prefix"),
             active: try row.decode(forColumn: "active"), expiresAt: try row.instantIfPresent("expires_at"),
             lastUsedAt: try row.instantIfPresent("last_used_at"), revokedAt: try row.instantIfPresent("revoked_at"),
-            metadata: try row.decode(forColumn: "metadata"), createdAt: try row.instant("created_at"))
+            metadata: try row.json("metadata"), createdAt: try row.instant("created_at"))
     }
 }
 

@@ -10,7 +10,7 @@ extension AuditEntry: FetchableRecord, TableRecord {
             id: try row.decode(forColumn: "id"), actor: try row.decode(forColumn: "actor"),
             osUser: try row.decode(forColumn: "os_user"), action: try row.decode(forColumn: "action"),
             customerId: try row.decode(forColumn: "customer_id"), subject: try row.decode(forColumn: "subject"),
-            details: try row.decode(forColumn: "details"), createdAt: try row.instant("created_at"))
+            details: try row.json("details"), createdAt: try row.instant("created_at"))
     }
 }
 

@@ -18,7 +18,7 @@ extension Customer: FetchableRecord, TableRecord {
             adminLevel: try row.decode(forColumn: "admin_level"),
             customerType: try row.decode(forColumn: "customer_type"),
             companyName: try row.decode(forColumn: "company_name"), active: try row.decode(forColumn: "active"),
-            metadata: try row.decode(forColumn: "metadata"), monthlyLimit: try row.decode(forColumn: "monthly_limit"),
+            metadata: try row.json("metadata"), monthlyLimit: try row.decode(forColumn: "monthly_limit"),
             currentUsage: try row.decode(forColumn: "current_usage"),
             trialFixesUsed: try row.decode(forColumn: "trial_fixes_used"),
             trialFixesLimit: try row.decode(forColumn: "trial_fixes_limit"),
@@ -95,7 +95,7 @@ struct SQLiteCustomerRecords: CustomerRecords {
                 """,
                 [
                     new.name, new.email.entered, new.email.normalized, new.passwordHash, new.customerType.rawValue,
-                    new.companyName, new.metadataJSON, billingCustomerId, stamp, stamp,
+                    new.companyName, new.metadata.serialized, billingCustomerId, stamp, stamp,
                 ])
         } catch DatabaseError.SQLITE_CONSTRAINT_UNIQUE {
             throw CustomerError.emailTaken(new.email.normalized)

@@ -14,7 +14,7 @@ extension LedgerEntry: FetchableRecord, TableRecord {
             kind: try row.decode(forColumn: "kind"), source: try row.decode(forColumn: "source"),
             chargeCents: try row.decode(forColumn: "charge_cents"), expiresAt: try row.instantIfPresent("expires_at"),
             idempotencyKey: try row.decode(forColumn: "idempotency_key"),
-            metadata: try row.decode(forColumn: "metadata"),
+            metadata: try row.json("metadata"),
             createdAt: try row.instant("created_at"))
     }
 }
@@ -84,7 +84,7 @@ struct SQLiteLedgerRecords: LedgerRecords {
     func append(customerId: Int64, _ new: NewLedgerEntry, balanceAfter: Int64, at instant: Date) throws -> LedgerEntry {
         let created = StoredValue.written(instant)
         let expiresAt = new.expiresAt.map(StoredValue.written)
-        let metadata = JSONValue.object(new.metadata).serialized
+        let metadata = JSONValue.object(new.metadata)
         try db.run(
             """
             INSERT INTO credit_transactions (customer_id, amount, balance_after, kind, source, charge_cents,
@@ -93,7 +93,7 @@ struct SQLiteLedgerRecords: LedgerRecords {
             """,
             [
                 customerId, new.amount, balanceAfter, new.kind.rawValue, new.source, new.chargeCents, expiresAt?.text,
-                new.idempotencyKey, metadata, created.text,
+                new.idempotencyKey, metadata.serialized, created.text,
             ])
         let id = db.lastInsertedRowID
         if new.opensLot {

@@ -19,7 +19,7 @@ extension AuditEntry {
             ("action", .string(action)),
             ("customer_id", .optional(customerId)),
             ("subject", .optional(subject)),
-            ("details", .raw(details)),
+            ("details", details),
             ("created_at", .instant(createdAt)),
         ])
     }

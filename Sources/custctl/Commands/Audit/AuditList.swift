@@ -47,7 +47,7 @@ extension AuditCommand {
                 row: { e in
                     [
                         Timestamp.string(from: e.createdAt), e.osUser ?? "-", e.actor, e.action, e.subject ?? "-",
-                        e.details,
+                        e.details.serialized,
                     ]
                 },
                 json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")

@@ -44,7 +44,7 @@ extension Customer {
             ("customer_type", .string(customerType.rawValue)),
             ("company_name", .optional(companyName)),
             ("active", .bool(active)),
-            ("metadata", .raw(metadata)),
+            ("metadata", metadata),
             ("monthly_limit", .int(monthlyLimit)),
             ("current_usage", .int(currentUsage)),
             ("trial_fixes_used", .int(trialFixesUsed)),
