@@ -10,7 +10,7 @@ extension Provisioner {
     {
         if let key = prepared.idempotencyKey, let stored = try tx.provisionRequests.find(idempotencyKey: key) {
             guard stored.fingerprint == prepared.fingerprint else { throw ProvisionError.idempotencyConflict(key) }
-            return try replay(stored.result)
+            return replay(stored.result)
         }
         guard let existing = try tx.customers.identity(.email(prepared.new.email)) else { return nil }
         guard ifNotExists else { throw CustomerError.emailTaken(prepared.new.email.normalized) }
@@ -21,14 +21,13 @@ extension Provisioner {
             creditBalance: try tx.ledger.recordedBalance(customerId: customer.id), created: false, replayed: false)
     }
 
-    private static func replay(_ text: String) throws -> ProvisionResult {
-        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
-        return ProvisionResult(
-            customerId: (object["customer_id"] as? NSNumber)?.int64Value ?? 0, email: object["email"] as? String ?? "",
-            apiKey: nil, apiKeyPrefix: object["api_key_prefix"] as? String,
-            billingCustomerId: object["billing_customer_id"] as? String,
-            creditBalance: (object["credit_balance"] as? NSNumber)?.int64Value ?? 0,
-            created: object["created"] as? Bool ?? false, replayed: true)
+    private static func replay(_ stored: JSONValue) -> ProvisionResult {
+        ProvisionResult(
+            customerId: stored["customer_id"]?.intValue ?? 0, email: stored["email"]?.stringValue ?? "",
+            apiKey: nil, apiKeyPrefix: stored["api_key_prefix"]?.stringValue,
+            billingCustomerId: stored["billing_customer_id"]?.stringValue,
+            creditBalance: stored["credit_balance"]?.intValue ?? 0, created: stored["created"] == .bool(true),
+            replayed: true)
     }
 
     /// Provisions `items` in ONE write transaction; any failure rolls all of it back (its error carries
@@ -93,7 +92,7 @@ extension Provisioner {
                 ("customer_id", .int(customerId)), ("email", .string(result.email)),
                 ("api_key_prefix", .string(prefix)), ("billing_customer_id", .string(item.billingCustomerId)),
                 ("credit_balance", .int(result.creditBalance)), ("created", .bool(true)),
-            ]).serialized
+            ])
             try tx.provisionRequests.insert(
                 idempotencyKey: key, fingerprint: item.fingerprint, customerId: customerId, result: stored, at: tx.now)
         }

@@ -20,11 +20,6 @@ protocol StorageTransaction: AnyObject {
     var provisionRequests: any ProvisionRecords { get }
 }
 
-extension StorageTransaction {
-    /// `now` in the stored text form.
-    var stamp: String { Timestamp.string(from: now) }
-}
-
 /// The `customers` table.
 protocol CustomerRecords {
     func find(_ reference: CustomerReference) throws -> Customer?
@@ -185,8 +180,9 @@ protocol SeedRecords {
 /// `provision_requests`: provisioning's idempotency keys.
 protocol ProvisionRecords {
     /// The fingerprint and stored result of the request with this key.
-    func find(idempotencyKey: String) throws -> (fingerprint: String, result: String)?
-    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: String, at instant: Date) throws
+    func find(idempotencyKey: String) throws -> (fingerprint: String, result: JSONValue)?
+    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: JSONValue, at instant: Date)
+        throws
     func count(customerId: Int64) throws -> Int
     func delete(customerId: Int64) throws
     func deleteAll() throws
