@@ -30,12 +30,12 @@ public enum Timestamp {
     private static let recent = RecentlyFormatted()
 
     /// Milliseconds since 1970, rounded down: the instant `string(from:)` writes.
-    private static func millis(_ date: Date) -> Int64 {
+    private static func millisecondsSince1970(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
     }
 
     private static func format(_ date: Date) -> String {
-        let millisTotal = millis(date)
+        let millisTotal = millisecondsSince1970(date)
         var seconds = time_t(millisTotal >= 0 ? millisTotal / 1000 : (millisTotal - 999) / 1000)
         let millis = Int(millisTotal - Int64(seconds) * 1000)
         var parts = tm()
@@ -96,7 +96,7 @@ public enum Timestamp {
         let target = seconds * 1000 + Int64(nanoseconds / 1_000_000)
         var date = Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1_000_000_000)
         for _ in 0..<64 {
-            let written = millis(date)
+            let written = millisecondsSince1970(date)
             if written == target { break }
             let interval = date.timeIntervalSinceReferenceDate
             date = Date(timeIntervalSinceReferenceDate: written < target ? interval.nextUp : interval.nextDown)
