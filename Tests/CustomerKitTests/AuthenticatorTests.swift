@@ -16,12 +16,12 @@ import Testing
         let created = try register(auth, "  ADA@Example.com ")
         #expect(created.email == "ADA@Example.com")
         #expect(created.emailNormalized == "ada@example.com")
-        #expect(created.metadata == #"{"source":"direct"}"#)
+        #expect(created.metadata.serialized == #"{"source":"direct"}"#)
         #expect(created.passwordHash?.hasPrefix("$2b$04$") == true)
         clock.advance(5)
         let loggedIn = try auth.login(email: "ada@EXAMPLE.com", password: strongPassword)
         #expect(loggedIn.id == created.id)
-        #expect(loggedIn.lastLoginAt == Timestamp.string(from: clock.now))
+        #expect(loggedIn.lastLoginAt.map(Timestamp.string(from:)) == Timestamp.string(from: clock.now))
         #expect(try store.auditEntries().map(\.action) == ["customer.create"])
     }
 
@@ -50,7 +50,8 @@ import Testing
             try db.execute(
                 sql: """
                     INSERT INTO customers (name, email, email_normalized, created_at, updated_at)
-                    VALUES ('No Password', 'nopass@example.com', 'nopass@example.com', 't', 't')
+                    VALUES ('No Password', 'nopass@example.com', 'nopass@example.com', '2026-01-01T00:00:00.000Z',
+                      '2026-01-01T00:00:00.000Z')
                     """)
         }
         let cases = [
@@ -142,6 +143,6 @@ import Testing
         let entries = try store.auditEntries(AuditQuery(customerId: ada.id))
         #expect(entries.map(\.action) == ["staff.revoke", "staff.grant", "staff.grant", "customer.create"])
         #expect(entries.first?.actor == "oncall")
-        #expect(entries.first?.details == #"{"from":"full","to":null}"#)
+        #expect(entries.first?.details.serialized == #"{"from":"full","to":null}"#)
     }
 }

@@ -52,13 +52,16 @@ import Testing
         // Rule 1: ids, kept fields, created_at, metadata.source.
         let ada = try store.customer(.id(1))
         #expect(ada.email == "Ada@Example.com" && ada.emailNormalized == "ada@example.com")
-        #expect(ada.createdAt == "2024-06-01T00:00:00Z" && ada.metadata == #"{"source":"direct"}"#)
+        #expect(
+            ada.createdAt == Timestamp.parse("2024-06-01T00:00:00Z")
+                && ada.metadata.serialized == #"{"source":"direct"}"#)
         let alice = try store.customer(.id(3))
-        #expect(alice.metadata == #"{"tier":"gold","source":"legacy"}"#)
+        #expect(alice.metadata.serialized == #"{"tier":"gold","source":"legacy"}"#)
         // Rule 5: payment_method_added = 1 without a date takes updated_at.
-        #expect(alice.paymentMethodAddedAt == "2024-08-05T00:00:00Z" && alice.stripeCustomerId == "cus_A1")
+        #expect(
+            alice.paymentMethodAddedAt == Timestamp.parse("2024-08-05T00:00:00Z") && alice.stripeCustomerId == "cus_A1")
         let dan = try store.customer(.id(6))
-        #expect(!dan.active && dan.metadata == #"{"source":"legacy"}"#)
+        #expect(!dan.active && dan.metadata.serialized == #"{"source":"legacy"}"#)
         // Rule 6: the newer duplicate is archived and reported.
         #expect(throws: CustomerError.self) { try store.customer(.id(2)) }
         #expect(
@@ -102,8 +105,8 @@ import Testing
         #expect(try store.customer(.id(3)).passwordHash?.hasPrefix("$2b$10$") == true)
         let grace = try store.customer(.email(try EmailAddress("grace@example.com")))
         #expect(
-            grace.name == "grace" && grace.metadata.contains("legacy_user")
-                && grace.confirmedAt == "2025-02-01T00:00:00Z")
+            grace.name == "grace" && grace.metadata.serialized.contains("legacy_user")
+                && grace.confirmedAt == Timestamp.parse("2025-02-01T00:00:00Z"))
 
         // Rule 7: fix_attempts stay (the duplicate's follows the kept customer).
         #expect(
@@ -135,5 +138,45 @@ import Testing
             }
             #expect(try #require(after[table]).map { Array($0.databaseValues) } == expected, "\(table)")
         }
+    }
+}
+
+/// Legacy rows may hold date-times without a zone (`2024-01-15 10:00:00`); consolidation copies them
+/// raw, so a rollback restores them byte for byte, and the models read them as UTC.
+@Suite struct LegacyZonelessTimeTests {
+    @Test func givenZonelessLegacyTimes_whenConsolidated_thenReadAsUTCAndRestoredByteForByte() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "custctl-legacy-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let path = folder.appendingPathComponent("legacy.db").path
+        let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("fixtures/legacy/small.sql")
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in
+            try db.execute(sql: String(contentsOf: fixture, encoding: .utf8))
+            try db.execute(
+                sql: "UPDATE customers SET inserted_at = '2024-01-15 10:00:00', updated_at = '2024-01-15 11:30:00.250' "
+                    + "WHERE id = 1")
+        }
+        try queue.close()
+
+        let store = try Store.openForMaintenance(path: path, options: StoreOptions(clock: TestClock().wallClock))
+        _ = try store.migrate(actor: tester)
+        _ = try store.migrate(mark: .staging, actor: tester)
+        let ada = try store.customer(.id(1))
+        #expect(ada.createdAt == Date(timeIntervalSince1970: 1_705_312_800))
+        #expect(Timestamp.string(from: ada.updatedAt) == "2024-01-15T11:30:00.250Z")
+        let stored = try store.sqlite.read { db in
+            try Row.fetchOne(db, sql: "SELECT created_at, updated_at FROM customers WHERE id = 1")
+        }
+        #expect(stored?["created_at"] == "2024-01-15 10:00:00" && stored?["updated_at"] == "2024-01-15 11:30:00.250")
+
+        _ = try store.rollback(.all, backup: false)
+        let restored = try store.sqlite.read { db in
+            try Row.fetchOne(db, sql: "SELECT inserted_at, updated_at FROM customers WHERE id = 1")
+        }
+        #expect(
+            restored?["inserted_at"] == "2024-01-15 10:00:00" && restored?["updated_at"] == "2024-01-15 11:30:00.250")
     }
 }

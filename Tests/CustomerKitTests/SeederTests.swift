@@ -37,7 +37,7 @@ import Testing
         #expect(try customer("payg@example.com").paymentMethodAddedAt != nil)
         #expect(try customer("enterprise@example.com").customerType == .enterprise)
         #expect(try !customer("inactive@example.com").active)
-        #expect(try customer("trial@example.com").metadata.contains(#""source":"seed""#))
+        #expect(try customer("trial@example.com").metadata.serialized.contains(#""source":"seed""#))
         #expect(report.keys.count == 6)
         #expect(try APIKeys(store: store).list(for: nil).count == 6)
         #expect(try ForgeAccounts(store: store).list(for: nil).count == 7)

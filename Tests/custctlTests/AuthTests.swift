@@ -90,7 +90,7 @@ import Testing
         _ = try cli.sqlite(
             """
             UPDATE customers SET active = 0 WHERE email_normalized = 'inactive@example.com';
-            INSERT INTO customers (name, email, email_normalized, created_at, updated_at) VALUES ('N', 'n@example.com', 'n@example.com', 't', 't');
+            INSERT INTO customers (name, email, email_normalized, created_at, updated_at) VALUES ('N', 'n@example.com', 'n@example.com', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
             """)
         var messages = Set<String>()
         for (email, stdin) in [

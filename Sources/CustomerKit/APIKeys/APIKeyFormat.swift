@@ -111,23 +111,24 @@ public enum APIKeyFormat {
 }
 
 /// One API key as listed (never with its secret).
-public struct APIKey: Sendable, Equatable, Codable {
+public struct APIKey: Sendable, Equatable {
     public var id: Int64
     public var customerId: Int64
     public var name: String
     public var prefix: String
     public var active: Bool
-    public var expiresAt: String?
-    public var lastUsedAt: String?
-    public var revokedAt: String?
-    public var metadata: String
-    public var createdAt: String
+    public var expiresAt: Date?
+    public var lastUsedAt: Date?
+    public var revokedAt: Date?
+    /// A JSON object (`rotated_from`, a legacy key's `legacy_api_key_id`).
+    public var metadata: JSONValue
+    public var createdAt: Date
 
     /// Whether the key can be used at `now`: `revoked` (also a legacy key imported inactive),
     /// `expired` (its instant has passed) or `active`.
     public func status(at now: Date) -> APIKeyStatus {
         if revokedAt != nil || !active { return .revoked }
-        if let expiresAt, let instant = Timestamp.parse(expiresAt), instant <= now { return .expired }
+        if let expiresAt, expiresAt <= now { return .expired }
         return .active
     }
 }

@@ -114,7 +114,7 @@ public struct APIKeys: Sendable {
             try tx.apiKeys.capExpiry(old.id, at: tx.now.addingTimeInterval(overlap))
             let new = try Self.insert(
                 plaintext, for: tx.customers.fetch(.id(old.customerId)), name: old.name,
-                expiresAt: expiresAt ?? old.expiresAt.flatMap(Timestamp.parse), actor: actor, replacing: old.id, in: tx)
+                expiresAt: expiresAt ?? old.expiresAt, actor: actor, replacing: old.id, in: tx)
             return (try Self.fetch(old.id, in: tx), IssuedAPIKey(key: new, plaintext: plaintext))
         }
     }

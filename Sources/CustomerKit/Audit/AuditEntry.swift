@@ -1,7 +1,7 @@
 import Foundation
 
 /// One line of the audit log: who did what to whom, when.
-public struct AuditEntry: Sendable, Equatable, Codable {
+public struct AuditEntry: Sendable, Equatable {
     public var id: Int64
     /// The label of who acted (`--actor`, else the OS user).
     public var actor: String
@@ -11,8 +11,8 @@ public struct AuditEntry: Sendable, Equatable, Codable {
     public var customerId: Int64?
     public var subject: String?
     /// A JSON object with the change's particulars.
-    public var details: String
-    public var createdAt: String
+    public var details: JSONValue
+    public var createdAt: Date
 }
 
 /// Which entries `audit list` returns, newest first.

@@ -10,7 +10,7 @@ extension CreditLedger {
         return try store.withLedger(reference) { tx in
             var billing = BillingState(tx.customer)
             if billing.hasPaymentMethod { return BillingChange(customer: tx.customer, changed: false, granted: nil) }
-            billing.paymentMethodAddedAt = tx.stamp
+            billing.paymentMethodAddedAt = tx.now
             if billing.customerType == .trial { billing.customerType = .paid }
             if billing.status == .trial { billing.status = .active }
             try tx.updateBilling(billing)
@@ -36,7 +36,7 @@ extension CreditLedger {
             }
             billing.plan = .pro
             billing.status = .active
-            billing.periodEnd = Timestamp.string(from: end)
+            billing.periodEnd = end
             try tx.updateBilling(billing)
             let granted = try grantForPeriod(ending: end, in: tx)
             // The audit entry names the grant it explains, so doctor can match every grant (SPEC 5.13).
@@ -63,7 +63,7 @@ extension CreditLedger {
             if let earlier = try tx.entry(idempotencyKey: Self.periodKey(periodEnd)) {
                 return BillingChange(customer: tx.customer, changed: false, granted: earlier)
             }
-            let current = billing.periodEnd.flatMap(Timestamp.parse)
+            let current = billing.periodEnd
             if let current, abs(periodEnd.timeIntervalSince(current)) < pricing.proPeriod {
                 // Two spellings of one period (59 s apart) must not pay it twice (SPEC 5.10).
                 throw CreditsError.invalidTime(
@@ -75,7 +75,7 @@ extension CreditLedger {
             if let current, current >= periodEnd {
                 // An older period paid late: keep the later end.
             } else {
-                billing.periodEnd = Timestamp.string(from: periodEnd)
+                billing.periodEnd = periodEnd
             }
             try tx.updateBilling(billing)
             let granted = try grantForPeriod(ending: periodEnd, in: tx)
@@ -100,7 +100,7 @@ extension CreditLedger {
             billing.status = .canceled
             if !atPeriodEnd {
                 billing.plan = .payAsYouGo
-                billing.periodEnd = tx.stamp
+                billing.periodEnd = tx.now
             }
             try tx.updateBilling(billing)
             try tx.audit("billing.cancel", actor: actor, details: [("at_period_end", .bool(atPeriodEnd))])

@@ -35,7 +35,7 @@ public struct CreditSummary: Sendable, Equatable {
     /// Fixes used since the period began (the Pro period, else the calendar month, UTC).
     public let usageThisPeriod: Int64
     public let periodStart: Date
-    public let periodEnd: String?
+    public let periodEnd: Date?
     /// `low_balance` when balance <= 2; `critical` when 0 and no payment method.
     public let warnings: [String]
 }
@@ -115,7 +115,7 @@ public struct CreditLedger: Sendable {
     }
 
     private func periodStart(_ billing: BillingState, plan: SubscriptionPlan, now: Date) -> Date {
-        if plan == .pro, let end = billing.periodEnd.flatMap(Timestamp.parse) {
+        if plan == .pro, let end = billing.periodEnd {
             return end.addingTimeInterval(-pricing.proPeriod)
         }
         var calendar = Calendar(identifier: .gregorian)
@@ -278,40 +278,30 @@ public struct CreditLedger: Sendable {
     /// Writes an `expire` entry for every lot whose instant has passed with credits left.
     func expireDueLots(_ tx: LedgerTransaction) throws {
         for lot in try tx.expiredLots() {
-            let stamp = lot.expiresAt ?? tx.stamp
             try tx.setRemaining(0, ofLot: lot.grantId)
             try tx.append(
                 NewLedgerEntry(
                     amount: -lot.remaining, kind: .expire, source: "expiry",
-                    metadata: [("grant_id", .int(lot.grantId)), ("expired_at", .string(stamp))]))
+                    metadata: [("grant_id", .int(lot.grantId)), ("expired_at", .instant(lot.expiresAt ?? tx.now))]))
         }
     }
 
     /// The entry an earlier request with `key` wrote, when the request is the same; a conflict when not.
     func replay(_ key: String, request: String, in tx: LedgerTransaction) throws -> LedgerEntry? {
         guard let earlier = try tx.entry(idempotencyKey: key) else { return nil }
-        guard Self.metadata(of: earlier)["request"] as? String == request else {
+        guard earlier.metadata["request"]?.stringValue == request else {
             throw CreditsError.idempotencyConflict(key)
         }
         return earlier
     }
 
     private static func consumeResult(from entry: LedgerEntry, email: String) throws -> ConsumeResult {
-        guard let result = metadata(of: entry)["result"] as? [String: Any] else {
+        guard let result = entry.metadata["result"], case .object = result else {
             throw InvariantError("ledger entry \(entry.id) has no recorded result to replay")
         }
-        func number(_ key: String) -> Int64 { (result[key] as? NSNumber)?.int64Value ?? 0 }
+        func number(_ key: String) -> Int64 { result[key]?.intValue ?? 0 }
         return ConsumeResult(
             email: email, creditsUsed: number("credits_used"), chargedFixes: number("charged_fixes"),
             chargeCents: number("charge_cents"), balance: number("balance"), replayed: true)
-    }
-
-    /// An entry's metadata object (SQLite's CHECK keeps it valid JSON).
-    static func metadata(of entry: LedgerEntry) -> [String: Any] {
-        do {
-            return try JSONSerialization.jsonObject(with: Data(entry.metadata.utf8)) as? [String: Any] ?? [:]
-        } catch {
-            return [:]
-        }
     }
 }

@@ -6,7 +6,7 @@ public enum LedgerKind: String, Sendable, Codable, CaseIterable {
 }
 
 /// One row of the append-only credit ledger.
-public struct LedgerEntry: Sendable, Equatable, Codable {
+public struct LedgerEntry: Sendable, Equatable {
     public var id: Int64
     public var customerId: Int64
     /// Signed credits.
@@ -18,24 +18,17 @@ public struct LedgerEntry: Sendable, Equatable, Codable {
     /// Money charged, for `charge` entries.
     public var chargeCents: Int64?
     /// When a grant's credits stop counting.
-    public var expiresAt: String?
+    public var expiresAt: Date?
     public var idempotencyKey: String?
-    /// A JSON object.
-    public var metadata: String
-    public var createdAt: String
+    /// A JSON object: the request an idempotency key replays, lots drawn, notes, fix ids.
+    public var metadata: JSONValue
+    public var createdAt: Date
 
     /// The note of a grant, or the reason of an adjustment.
-    public var note: String? { metadataText("note") ?? metadataText("reason") }
+    public var note: String? { metadata["note"]?.stringValue ?? metadata["reason"]?.stringValue }
 
     /// The deployed fix a consumption or charge was for.
-    public var fixId: String? { metadataText("fix_id") }
-
-    private func metadataText(_ key: String) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(metadata.utf8)) as? [String: Any] else {
-            return nil
-        }
-        return object[key] as? String
-    }
+    public var fixId: String? { metadata["fix_id"]?.stringValue }
 }
 
 /// An entry about to be appended; the store computes `balance_after` from the previous entry.
@@ -56,5 +49,5 @@ struct NewLedgerEntry: Sendable {
 struct CreditLot: Sendable, Equatable {
     let grantId: Int64
     var remaining: Int64
-    let expiresAt: String?
+    let expiresAt: Date?
 }

@@ -9,13 +9,11 @@ final class LedgerTransaction {
     private(set) var customer: Customer
     /// The transaction's instant.
     let now: Date
-    let stamp: String
 
     init(_ tx: any StorageTransaction, customer: Customer) {
         self.tx = tx
         self.customer = customer
         self.now = tx.now
-        self.stamp = Timestamp.string(from: tx.now)
     }
 
     /// The newest entry's balance_after (0 with no entry).

@@ -39,7 +39,7 @@ public struct Pricing: Sendable, Equatable {
         case .active, .pastDue, .trial:
             return .pro
         case .canceled:
-            guard let end = billing.periodEnd.flatMap(Timestamp.parse) else { return .payAsYouGo }
+            guard let end = billing.periodEnd else { return .payAsYouGo }
             return now < end ? .pro : .payAsYouGo
         }
     }
@@ -53,10 +53,10 @@ public struct Pricing: Sendable, Equatable {
 /// The billing fields of a customer.
 public struct BillingState: Sendable, Equatable {
     public var customerType: CustomerType
-    public var paymentMethodAddedAt: String?
+    public var paymentMethodAddedAt: Date?
     public var plan: SubscriptionPlan
     public var status: SubscriptionStatus
-    public var periodEnd: String?
+    public var periodEnd: Date?
 
     /// Reads the billing fields of `customer`; unknown stored values fall back to the defaults.
     public init(_ customer: Customer) {

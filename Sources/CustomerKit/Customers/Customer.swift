@@ -13,7 +13,7 @@ public enum CustomerType: String, CaseIterable, Sendable, Codable {
 }
 
 /// The one consolidated customer record (SPEC section 1), as read from the store.
-public struct Customer: Sendable, Equatable, Codable {
+public struct Customer: Sendable, Equatable {
     public var id: Int64
     public var name: String
     public var email: String
@@ -24,24 +24,25 @@ public struct Customer: Sendable, Equatable, Codable {
     public var customerType: CustomerType
     public var companyName: String?
     public var active: Bool
-    public var metadata: String
+    /// A JSON object; `source` says where the customer came from.
+    public var metadata: JSONValue
     public var monthlyLimit: Int64
     public var currentUsage: Int64
     public var trialFixesUsed: Int64
     public var trialFixesLimit: Int64
-    public var trialExpiredAt: String?
-    public var paymentMethodAddedAt: String?
+    public var trialExpiredAt: Date?
+    public var paymentMethodAddedAt: Date?
     public var stripeCustomerId: String?
     public var subscriptionPlan: SubscriptionPlan
     public var subscriptionStatus: SubscriptionStatus
-    public var subscriptionPeriodEnd: String?
+    public var subscriptionPeriodEnd: Date?
     public var rolloverFixes: Int64
-    public var confirmedAt: String?
-    public var lastLoginAt: String?
-    public var createdAt: String
-    public var updatedAt: String
+    public var confirmedAt: Date?
+    public var lastLoginAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
     /// When the customer's personal data was erased (SPEC 9); nil for a customer never erased.
-    public var erasedAt: String? = nil
+    public var erasedAt: Date? = nil
 
     /// True when the customer can log in with a password at all.
     public var hasPassword: Bool { passwordHash != nil }
@@ -163,9 +164,9 @@ public struct NewCustomer: Sendable, Equatable {
 }
 
 extension NewCustomer {
-    /// The `metadata` column's JSON object.
-    var metadataJSON: String {
-        JSONValue.object([("source", .string(source))] + (seedRun.map { [("seed_run", .string($0))] } ?? [])).serialized
+    /// The `metadata` JSON object.
+    var metadata: JSONValue {
+        .object([("source", .string(source))] + (seedRun.map { [("seed_run", .string($0))] } ?? []))
     }
 }
 

@@ -107,7 +107,7 @@ public struct ErasureRecord: Sendable, Equatable {
     /// The erased customer's id.
     public let customerId: Int64
     /// When it was erased.
-    public let erasedAt: String
+    public let erasedAt: Date
 }
 
 /// Erasure lookups that found nothing.

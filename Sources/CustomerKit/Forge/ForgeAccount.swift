@@ -46,13 +46,13 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
 }
 
 /// One linked forge account.
-public struct ForgeAccount: Sendable, Equatable, Codable {
+public struct ForgeAccount: Sendable, Equatable {
     public var id: Int64
     public var customerId: Int64
     public var forgeType: ForgeType
     public var namespace: String
-    public var verifiedAt: String?
-    public var createdAt: String
+    public var verifiedAt: Date?
+    public var createdAt: Date
 }
 
 /// A forge account with its owner's email, for listings.

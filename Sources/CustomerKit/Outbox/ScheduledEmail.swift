@@ -13,13 +13,13 @@ public enum OnboardingSequence {
 }
 
 /// One outbox row.
-public struct ScheduledEmail: Sendable, Equatable, Codable {
+public struct ScheduledEmail: Sendable, Equatable {
     public var id: Int64
     public var customerId: Int64
     public var template: String
-    public var dueAt: String
-    public var sentAt: String?
-    public var createdAt: String
+    public var dueAt: Date
+    public var sentAt: Date?
+    public var createdAt: Date
 }
 
 /// A due email with its recipient.

@@ -10,7 +10,7 @@ extension Provisioner {
     {
         if let key = prepared.idempotencyKey, let stored = try tx.provisionRequests.find(idempotencyKey: key) {
             guard stored.fingerprint == prepared.fingerprint else { throw ProvisionError.idempotencyConflict(key) }
-            return try replay(stored.result)
+            return replay(stored.result)
         }
         guard let existing = try tx.customers.identity(.email(prepared.new.email)) else { return nil }
         guard ifNotExists else { throw CustomerError.emailTaken(prepared.new.email.normalized) }
@@ -21,14 +21,13 @@ extension Provisioner {
             creditBalance: try tx.ledger.recordedBalance(customerId: customer.id), created: false, replayed: false)
     }
 
-    private static func replay(_ text: String) throws -> ProvisionResult {
-        let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] ?? [:]
-        return ProvisionResult(
-            customerId: (object["customer_id"] as? NSNumber)?.int64Value ?? 0, email: object["email"] as? String ?? "",
-            apiKey: nil, apiKeyPrefix: object["api_key_prefix"] as? String,
-            billingCustomerId: object["billing_customer_id"] as? String,
-            creditBalance: (object["credit_balance"] as? NSNumber)?.int64Value ?? 0,
-            created: object["created"] as? Bool ?? false, replayed: true)
+    private static func replay(_ stored: JSONValue) -> ProvisionResult {
+        ProvisionResult(
+            customerId: stored["customer_id"]?.intValue ?? 0, email: stored["email"]?.stringValue ?? "",
+            apiKey: nil, apiKeyPrefix: stored["api_key_prefix"]?.stringValue,
+            billingCustomerId: stored["billing_customer_id"]?.stringValue,
+            creditBalance: stored["credit_balance"]?.intValue ?? 0, created: stored["created"] == .bool(true),
+            replayed: true)
     }
 
     /// Provisions `items` in ONE write transaction; any failure rolls all of it back (its error carries
@@ -37,9 +36,7 @@ extension Provisioner {
         _ items: [PreparedProvision], ifNotExists: Bool, progress: (Int) -> Void = { _ in }
     ) throws -> [ProvisionResult] {
         try store.write { tx in
-            let dueDates = OnboardingSequence.emails.map {
-                ($0.template, Timestamp.string(from: tx.now.addingTimeInterval($0.delay)))
-            }
+            let dueDates = OnboardingSequence.emails.map { ($0.template, tx.now.addingTimeInterval($0.delay)) }
             var results: [ProvisionResult] = []
             results.reserveCapacity(items.count)
             for (index, item) in items.enumerated() {
@@ -59,7 +56,7 @@ extension Provisioner {
 
     /// Every row of one new customer: the customer, its API key, forge accounts, onboarding emails, the
     /// trial grant, the audit entry and the idempotency record.
-    private func insert(_ item: PreparedProvision, dueDates: [(String, String)], in tx: any StorageTransaction) throws
+    private func insert(_ item: PreparedProvision, dueDates: [(String, Date)], in tx: any StorageTransaction) throws
         -> ProvisionResult
     {
         let new = item.new
@@ -73,7 +70,7 @@ extension Provisioner {
             try tx.outbox.insert(customerId: customerId, template: template, due: due, at: tx.now)
         }
         let customer = Customer.provisioned(
-            id: customerId, new, billingCustomerId: item.billingCustomerId, stamp: Timestamp.string(from: tx.now))
+            id: customerId, new, billingCustomerId: item.billingCustomerId, at: tx.now)
         let trialCredits = pricing.trialCredits
         let trialGrant =
             trialCredits > 0
@@ -95,7 +92,7 @@ extension Provisioner {
                 ("customer_id", .int(customerId)), ("email", .string(result.email)),
                 ("api_key_prefix", .string(prefix)), ("billing_customer_id", .string(item.billingCustomerId)),
                 ("credit_balance", .int(result.creditBalance)), ("created", .bool(true)),
-            ]).serialized
+            ])
             try tx.provisionRequests.insert(
                 idempotencyKey: key, fingerprint: item.fingerprint, customerId: customerId, result: stored, at: tx.now)
         }
@@ -106,15 +103,15 @@ extension Provisioner {
 extension Customer {
     /// The record as `provision` inserts it (column defaults spelled out), so the ledger can work on it
     /// without reading the row back.
-    static func provisioned(id: Int64, _ new: NewCustomer, billingCustomerId: String, stamp: String) -> Customer {
+    static func provisioned(id: Int64, _ new: NewCustomer, billingCustomerId: String, at instant: Date) -> Customer {
         Customer(
             id: id, name: new.name, email: new.email.entered, emailNormalized: new.email.normalized,
             passwordHash: new.passwordHash,
             isStaff: false, adminLevel: nil, customerType: new.customerType, companyName: new.companyName, active: true,
-            metadata: new.metadataJSON, monthlyLimit: 100, currentUsage: 0,
+            metadata: new.metadata, monthlyLimit: 100, currentUsage: 0,
             trialFixesUsed: 0, trialFixesLimit: 10, trialExpiredAt: nil, paymentMethodAddedAt: nil,
             stripeCustomerId: billingCustomerId, subscriptionPlan: .payAsYouGo, subscriptionStatus: .trial,
-            subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: stamp,
-            updatedAt: stamp)
+            subscriptionPeriodEnd: nil, rolloverFixes: 0, confirmedAt: nil, lastLoginAt: nil, createdAt: instant,
+            updatedAt: instant)
     }
 }

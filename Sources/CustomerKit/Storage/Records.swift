@@ -20,11 +20,6 @@ protocol StorageTransaction: AnyObject {
     var provisionRequests: any ProvisionRecords { get }
 }
 
-extension StorageTransaction {
-    /// `now` in the stored text form.
-    var stamp: String { Timestamp.string(from: now) }
-}
-
 /// The `customers` table.
 protocol CustomerRecords {
     func find(_ reference: CustomerReference) throws -> Customer?
@@ -121,7 +116,7 @@ protocol ForgeRecords {
 
 /// `scheduled_emails`: the onboarding outbox.
 protocol OutboxRecords {
-    func insert(customerId: Int64, template: String, due: String, at instant: Date) throws
+    func insert(customerId: Int64, template: String, due: Date, at instant: Date) throws
     func find(_ id: Int64) throws -> ScheduledEmail?
     /// Unsent emails due at `instant` to active customers, in (due, id) order.
     func due(at instant: Date, page: Page) throws -> Paged<DueEmail>
@@ -185,8 +180,9 @@ protocol SeedRecords {
 /// `provision_requests`: provisioning's idempotency keys.
 protocol ProvisionRecords {
     /// The fingerprint and stored result of the request with this key.
-    func find(idempotencyKey: String) throws -> (fingerprint: String, result: String)?
-    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: String, at instant: Date) throws
+    func find(idempotencyKey: String) throws -> (fingerprint: String, result: JSONValue)?
+    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: JSONValue, at instant: Date)
+        throws
     func count(customerId: Int64) throws -> Int
     func delete(customerId: Int64) throws
     func deleteAll() throws

@@ -4,27 +4,38 @@ import Foundation
 /// milliseconds, fixed width, so text order is time order).
 public enum Timestamp {
     /// Formats an instant, truncated to the millisecond. A transaction stamps every row it writes with
-    /// its one instant, so the last result is kept and reused.
+    /// its one instant, and provisioning gives every customer the same few due dates, so the last few
+    /// results are kept and reused.
     public static func string(from date: Date) -> String {
-        last.lock.lock()
-        defer { last.lock.unlock() }
-        if date == last.date { return last.text }
+        recent.lock.lock()
+        defer { recent.lock.unlock() }
+        if let known = recent.entries.first(where: { $0.date == date }) { return known.text }
         let text = format(date)
-        last.date = date
-        last.text = text
+        if recent.entries.count < RecentlyFormatted.capacity {
+            recent.entries.append((date, text))
+        } else {
+            recent.entries[recent.oldest] = (date, text)
+            recent.oldest = (recent.oldest + 1) % RecentlyFormatted.capacity
+        }
         return text
     }
 
-    private final class LastFormatted: @unchecked Sendable {
+    private final class RecentlyFormatted: @unchecked Sendable {
+        static let capacity = 8
         let lock = NSLock()
-        var date = Date.distantPast
-        var text = ""
+        var entries: [(date: Date, text: String)] = []
+        var oldest = 0
     }
 
-    private static let last = LastFormatted()
+    private static let recent = RecentlyFormatted()
+
+    /// Milliseconds since 1970, rounded down: the instant `string(from:)` writes.
+    private static func millisecondsSince1970(_ date: Date) -> Int64 {
+        Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+    }
 
     private static func format(_ date: Date) -> String {
-        let millisTotal = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
+        let millisTotal = millisecondsSince1970(date)
         var seconds = time_t(millisTotal >= 0 ? millisTotal / 1000 : (millisTotal - 999) / 1000)
         let millis = Int(millisTotal - Int64(seconds) * 1000)
         var parts = tm()
@@ -39,22 +50,30 @@ public enum Timestamp {
     /// every field is checked against the calendar (`2030-02-30` and `24:00:01` are nil, never rolled
     /// over), and the year has four digits, so every stored instant keeps the fixed-width form above.
     public static func parse(_ text: String) -> Date? {
+        parse(text, zonelessAsUTC: false)
+    }
+
+    /// `parse`, and with `zonelessAsUTC` also a date and time without a zone (`2024-01-15 10:00:00`),
+    /// read as UTC. Only storage reads that: legacy consolidation copies such values (`inserted_at`)
+    /// byte for byte, and they were UTC; an operator's zone-less time stays ambiguous and refused.
+    static func parse(_ text: String, zonelessAsUTC: Bool) -> Date? {
         var scanner = DigitScanner(text.trimmingCharacters(in: .whitespaces))
         guard let year = scanner.number(digits: 4), year >= 1, scanner.take("-"),
             let month = scanner.number(digits: 2), (1...12).contains(month), scanner.take("-"),
             let day = scanner.number(digits: 2), (1...daysIn(month: month, year: year)).contains(day)
         else { return nil }
-        var seconds = Double(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
-        if scanner.atEnd { return Date(timeIntervalSince1970: seconds) }
+        var seconds = Int64(daysSinceEpoch(year: year, month: month, day: day)) * 86_400
+        if scanner.atEnd { return instant(seconds: seconds, nanoseconds: 0) }
         guard scanner.take("T") || scanner.take("t") || scanner.take(" "),
             let hour = scanner.number(digits: 2), hour <= 23, scanner.take(":"),
             let minute = scanner.number(digits: 2), minute <= 59, scanner.take(":"),
             let second = scanner.number(digits: 2), second <= 59
         else { return nil }
-        seconds += Double(hour * 3600 + minute * 60 + second)
+        seconds += Int64(hour * 3600 + minute * 60 + second)
+        var nanoseconds = 0
         if scanner.take(".") {
-            guard let fraction = scanner.fraction() else { return nil }
-            seconds += fraction
+            guard let fraction = scanner.nanoseconds() else { return nil }
+            nanoseconds = fraction
         }
         if scanner.take("Z") || scanner.take("z") {
             // UTC
@@ -62,11 +81,27 @@ public enum Timestamp {
             guard let offsetHours = scanner.number(digits: 2), offsetHours <= 23, scanner.take(":"),
                 let offsetMinutes = scanner.number(digits: 2), offsetMinutes <= 59
             else { return nil }
-            seconds -= Double(sign * (offsetHours * 3600 + offsetMinutes * 60))
-        } else {
+            seconds -= Int64(sign * (offsetHours * 3600 + offsetMinutes * 60))
+        } else if !(zonelessAsUTC && scanner.atEnd) {
             return nil  // a time without a zone is ambiguous
         }
-        return scanner.atEnd ? Date(timeIntervalSince1970: seconds) : nil
+        return scanner.atEnd ? instant(seconds: seconds, nanoseconds: nanoseconds) : nil
+    }
+
+    /// The instant `seconds` and `nanoseconds` after 1970, as the double that `string(from:)` writes
+    /// back with the same millisecond. The nearest double alone can fall a hair below it (`.571`
+    /// read as `.57099999`, written `.570`), so a model read from storage and written out again
+    /// would drift; it is nudged by the smallest steps until the millisecond matches.
+    private static func instant(seconds: Int64, nanoseconds: Int) -> Date {
+        let target = seconds * 1000 + Int64(nanoseconds / 1_000_000)
+        var date = Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1_000_000_000)
+        for _ in 0..<64 {
+            let written = millisecondsSince1970(date)
+            if written == target { break }
+            let interval = date.timeIntervalSinceReferenceDate
+            date = Date(timeIntervalSinceReferenceDate: written < target ? interval.nextUp : interval.nextDown)
+        }
+        return date
     }
 
     private static func isLeap(_ year: Int) -> Bool { year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) }
@@ -122,8 +157,8 @@ public enum Timestamp {
             return value
         }
 
-        /// One to nine digits after the decimal point, as a fraction of a second.
-        mutating func fraction() -> Double? {
+        /// One to nine digits after the decimal point, as nanoseconds.
+        mutating func nanoseconds() -> Int? {
             var digits = 0
             var scale = 1
             while index < bytes.count, (0x30...0x39).contains(bytes[index]), scale < 1_000_000_000 {
@@ -131,8 +166,7 @@ public enum Timestamp {
                 scale *= 10
                 index += 1
             }
-            // One division, so a stored `.123` reads back as the double nearest to it.
-            return scale > 1 ? Double(digits) / Double(scale) : nil
+            return scale > 1 ? digits * (1_000_000_000 / scale) : nil
         }
     }
 

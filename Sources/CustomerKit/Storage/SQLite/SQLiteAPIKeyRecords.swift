@@ -3,7 +3,6 @@ import GRDB
 
 extension APIKey: FetchableRecord, TableRecord {
     public static let databaseTableName = "api_keys"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
     /// Every column but the hash.
     public static var databaseSelection: [any SQLSelectable] {
         [
@@ -11,6 +10,16 @@ extension APIKey: FetchableRecord, TableRecord {
             Column("expires_at"), Column("last_used_at"), Column("revoked_at"), Column("metadata"),
             Column("created_at"),
         ]
+    }
+
+    /// Reads an `api_keys` row (never the hash); stored instants become `Date` here (see `StoredValue`).
+    public init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), customerId: try row.decode(forColumn: "customer_id"),
+            name: try row.decode(forColumn: "name"), prefix: try row.decode(forColumn: "prefix"),
+            active: try row.decode(forColumn: "active"), expiresAt: try row.instantIfPresent("expires_at"),
+            lastUsedAt: try row.instantIfPresent("last_used_at"), revokedAt: try row.instantIfPresent("revoked_at"),
+            metadata: try row.json("metadata"), createdAt: try row.instant("created_at"))
     }
 }
 
@@ -48,7 +57,7 @@ struct SQLiteAPIKeyRecords: APIKeyRecords {
                 WHERE (?1 IS NULL OR k.customer_id = ?1) AND k.id > ?2 ORDER BY k.id LIMIT ?3
                 """,
             arguments: [customerId, page.afterId ?? 0, page.fetchLimit ?? -1]
-        ).map { (key: try APIKey(row: $0), email: $0["owner_email"] as String) }
+        ).map { (key: try APIKey(row: $0), email: try $0.decode(String.self, forColumn: "owner_email")) }
         return page.cut(rows, id: \.key.id)
     }
 
@@ -66,7 +75,7 @@ struct SQLiteAPIKeyRecords: APIKeyRecords {
                 ORDER BY k.id LIMIT ?2
                 """,
             arguments: [text, limit]
-        ).compactMap { row in try find(row["id"]).map { ($0, row["email"]) } }
+        ).compactMap { row in try find(row.decode(forColumn: "id")).map { ($0, try row.decode(forColumn: "email")) } }
     }
 
     func usable(hash: String, at instant: Date) throws -> (key: APIKey, hash: String, email: String)? {
@@ -79,9 +88,9 @@ struct SQLiteAPIKeyRecords: APIKeyRecords {
                       AND (k.expires_at IS NULL OR k.expires_at > ?) AND c.active = 1
                     """,
                 arguments: [hash, Timestamp.string(from: instant)]),
-            let key = try find(row["id"])
+            let key = try find(row.decode(forColumn: "id"))
         else { return nil }
-        return (key, row["key_hash"], row["email"])
+        return (key, try row.decode(forColumn: "key_hash"), try row.decode(forColumn: "email"))
     }
 
     func revoke(_ id: Int64, at instant: Date) throws {

@@ -3,7 +3,15 @@ import GRDB
 
 extension AuditEntry: FetchableRecord, TableRecord {
     public static let databaseTableName = "audit_log"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    /// Reads an `audit_log` row; stored instants become `Date` here (see `StoredValue`).
+    public init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), actor: try row.decode(forColumn: "actor"),
+            osUser: try row.decode(forColumn: "os_user"), action: try row.decode(forColumn: "action"),
+            customerId: try row.decode(forColumn: "customer_id"), subject: try row.decode(forColumn: "subject"),
+            details: try row.json("details"), createdAt: try row.instant("created_at"))
+    }
 }
 
 /// `audit_log` on SQLite.
@@ -45,7 +53,9 @@ struct SQLiteAuditRecords: AuditRecords {
                 ORDER BY id DESC LIMIT 1
                 """,
             arguments: [fingerprint]
-        ).map { ErasureRecord(customerId: $0["customer_id"], erasedAt: $0["created_at"]) }
+        ).map {
+            ErasureRecord(customerId: try $0.decode(forColumn: "customer_id"), erasedAt: try $0.instant("created_at"))
+        }
     }
 
     func wasUnlinked(customerId: Int64, _ forge: ForgeNamespace) throws -> Bool {

@@ -1,9 +1,39 @@
 import Foundation
 import GRDB
 
+extension AdminLevel: DatabaseValueConvertible {}
+extension CustomerType: DatabaseValueConvertible {}
+extension SubscriptionPlan: DatabaseValueConvertible {}
+extension SubscriptionStatus: DatabaseValueConvertible {}
+
 extension Customer: FetchableRecord, TableRecord {
     public static let databaseTableName = "customers"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    /// Reads a `customers` row; stored instants become `Date` here (see `StoredValue`).
+    public init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), name: try row.decode(forColumn: "name"),
+            email: try row.decode(forColumn: "email"), emailNormalized: try row.decode(forColumn: "email_normalized"),
+            passwordHash: try row.decode(forColumn: "password_hash"), isStaff: try row.decode(forColumn: "is_staff"),
+            adminLevel: try row.decode(forColumn: "admin_level"),
+            customerType: try row.decode(forColumn: "customer_type"),
+            companyName: try row.decode(forColumn: "company_name"), active: try row.decode(forColumn: "active"),
+            metadata: try row.json("metadata"), monthlyLimit: try row.decode(forColumn: "monthly_limit"),
+            currentUsage: try row.decode(forColumn: "current_usage"),
+            trialFixesUsed: try row.decode(forColumn: "trial_fixes_used"),
+            trialFixesLimit: try row.decode(forColumn: "trial_fixes_limit"),
+            trialExpiredAt: try row.instantIfPresent("trial_expired_at"),
+            paymentMethodAddedAt: try row.instantIfPresent("payment_method_added_at"),
+            stripeCustomerId: try row.decode(forColumn: "stripe_customer_id"),
+            subscriptionPlan: try row.decode(forColumn: "subscription_plan"),
+            subscriptionStatus: try row.decode(forColumn: "subscription_status"),
+            subscriptionPeriodEnd: try row.instantIfPresent("subscription_period_end"),
+            rolloverFixes: try row.decode(forColumn: "rollover_fixes"),
+            confirmedAt: try row.instantIfPresent("confirmed_at"),
+            lastLoginAt: try row.instantIfPresent("last_login_at"),
+            createdAt: try row.instant("created_at"), updatedAt: try row.instant("updated_at"),
+            erasedAt: try row.instantIfPresent("erased_at"))
+    }
 
     /// Column names as the contract spells them.
     public enum Columns {
@@ -65,7 +95,7 @@ struct SQLiteCustomerRecords: CustomerRecords {
                 """,
                 [
                     new.name, new.email.entered, new.email.normalized, new.passwordHash, new.customerType.rawValue,
-                    new.companyName, new.metadataJSON, billingCustomerId, stamp, stamp,
+                    new.companyName, new.metadata.serialized, billingCustomerId, stamp, stamp,
                 ])
         } catch DatabaseError.SQLITE_CONSTRAINT_UNIQUE {
             throw CustomerError.emailTaken(new.email.normalized)
@@ -116,8 +146,9 @@ struct SQLiteCustomerRecords: CustomerRecords {
             WHERE id = ?
             """,
             [
-                billing.customerType.rawValue, billing.paymentMethodAddedAt, billing.plan.rawValue,
-                billing.status.rawValue, billing.periodEnd, stamp, id,
+                billing.customerType.rawValue, billing.paymentMethodAddedAt.map(Timestamp.string(from:)),
+                billing.plan.rawValue, billing.status.rawValue, billing.periodEnd.map(Timestamp.string(from:)), stamp,
+                id,
             ])
     }
 

@@ -1,9 +1,18 @@
 import Foundation
 import GRDB
 
+extension ForgeType: DatabaseValueConvertible {}
+
 extension ForgeAccount: FetchableRecord, TableRecord {
     public static let databaseTableName = "forge_accounts"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    /// Reads a `forge_accounts` row; stored instants become `Date` here (see `StoredValue`).
+    public init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), customerId: try row.decode(forColumn: "customer_id"),
+            forgeType: try row.decode(forColumn: "forge_type"), namespace: try row.decode(forColumn: "namespace"),
+            verifiedAt: try row.instantIfPresent("verified_at"), createdAt: try row.instant("created_at"))
+    }
 }
 
 /// `forge_accounts` on SQLite (namespaces unique case-insensitively: `COLLATE NOCASE`).
@@ -39,7 +48,7 @@ struct SQLiteForgeRecords: ForgeRecords {
                 WHERE (?1 IS NULL OR f.customer_id = ?1) AND f.id > ?2 ORDER BY f.id LIMIT ?3
                 """,
             arguments: [customerId, page.afterId ?? 0, page.fetchLimit ?? -1]
-        ).map { LinkedForgeAccount(account: try ForgeAccount(row: $0), email: $0["owner_email"]) }
+        ).map { LinkedForgeAccount(account: try ForgeAccount(row: $0), email: try $0.decode(forColumn: "owner_email")) }
         return page.cut(accounts, id: \.account.id)
     }
 

@@ -1,9 +1,31 @@
 import Foundation
 import GRDB
 
+extension LedgerKind: DatabaseValueConvertible {}
+
 extension LedgerEntry: FetchableRecord, TableRecord {
     public static let databaseTableName = "credit_transactions"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    /// Reads a `credit_transactions` row; stored instants become `Date` here (see `StoredValue`).
+    public init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), customerId: try row.decode(forColumn: "customer_id"),
+            amount: try row.decode(forColumn: "amount"), balanceAfter: try row.decode(forColumn: "balance_after"),
+            kind: try row.decode(forColumn: "kind"), source: try row.decode(forColumn: "source"),
+            chargeCents: try row.decode(forColumn: "charge_cents"), expiresAt: try row.instantIfPresent("expires_at"),
+            idempotencyKey: try row.decode(forColumn: "idempotency_key"),
+            metadata: try row.json("metadata"),
+            createdAt: try row.instant("created_at"))
+    }
+}
+
+extension CreditLot {
+    /// Reads a `credit_lots` row (grant_id, remaining, expires_at).
+    init(row: Row) throws {
+        self.init(
+            grantId: try row.decode(forColumn: "grant_id"), remaining: try row.decode(forColumn: "remaining"),
+            expiresAt: try row.instantIfPresent("expires_at"))
+    }
 }
 
 /// `credit_transactions` and `credit_lots` on SQLite. The triggers of migration 004 keep the chain
@@ -42,8 +64,7 @@ struct SQLiteLedgerRecords: LedgerRecords {
         ] {
             let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [customerId])
             while let row = try rows.next() {
-                let lot = CreditLot(grantId: row["grant_id"], remaining: row["remaining"], expiresAt: row["expires_at"])
-                if try !visit(lot) { return }
+                if try !visit(try CreditLot(row: row)) { return }
             }
         }
     }
@@ -57,13 +78,13 @@ struct SQLiteLedgerRecords: LedgerRecords {
                     ORDER BY expires_at, grant_id
                     """),
             arguments: [customerId, Timestamp.string(from: instant)]
-        ).map { CreditLot(grantId: $0["grant_id"], remaining: $0["remaining"], expiresAt: $0["expires_at"]) }
+        ).map(CreditLot.init(row:))
     }
 
     func append(customerId: Int64, _ new: NewLedgerEntry, balanceAfter: Int64, at instant: Date) throws -> LedgerEntry {
-        let stamp = Timestamp.string(from: instant)
-        let expiresAt = new.expiresAt.map(Timestamp.string(from:))
-        let metadata = JSONValue.object(new.metadata).serialized
+        let created = StoredValue.written(instant)
+        let expiresAt = new.expiresAt.map(StoredValue.written)
+        let metadata = JSONValue.object(new.metadata)
         try db.run(
             """
             INSERT INTO credit_transactions (customer_id, amount, balance_after, kind, source, charge_cents,
@@ -71,19 +92,19 @@ struct SQLiteLedgerRecords: LedgerRecords {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """,
             [
-                customerId, new.amount, balanceAfter, new.kind.rawValue, new.source, new.chargeCents, expiresAt,
-                new.idempotencyKey, metadata, stamp,
+                customerId, new.amount, balanceAfter, new.kind.rawValue, new.source, new.chargeCents, expiresAt?.text,
+                new.idempotencyKey, metadata.serialized, created.text,
             ])
         let id = db.lastInsertedRowID
         if new.opensLot {
             try db.run(
                 "INSERT INTO credit_lots (grant_id, customer_id, remaining, expires_at) VALUES (?, ?, ?, ?)",
-                [id, customerId, new.amount, expiresAt])
+                [id, customerId, new.amount, expiresAt?.text])
         }
         return LedgerEntry(
             id: id, customerId: customerId, amount: new.amount, balanceAfter: balanceAfter, kind: new.kind,
-            source: new.source, chargeCents: new.chargeCents, expiresAt: expiresAt, idempotencyKey: new.idempotencyKey,
-            metadata: metadata, createdAt: stamp)
+            source: new.source, chargeCents: new.chargeCents, expiresAt: expiresAt?.instant,
+            idempotencyKey: new.idempotencyKey, metadata: metadata, createdAt: created.instant)
     }
 
     func setRemaining(_ remaining: Int64, ofLot grantId: Int64) throws {

@@ -3,17 +3,24 @@ import GRDB
 
 extension ScheduledEmail: FetchableRecord, TableRecord {
     public static let databaseTableName = "scheduled_emails"
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+
+    /// Reads a `scheduled_emails` row; stored instants become `Date` here (see `StoredValue`).
+    public init(row: Row) throws {
+        self.init(
+            id: try row.decode(forColumn: "id"), customerId: try row.decode(forColumn: "customer_id"),
+            template: try row.decode(forColumn: "template"), dueAt: try row.instant("due_at"),
+            sentAt: try row.instantIfPresent("sent_at"), createdAt: try row.instant("created_at"))
+    }
 }
 
 /// `scheduled_emails` on SQLite.
 struct SQLiteOutboxRecords: OutboxRecords {
     let db: Database
 
-    func insert(customerId: Int64, template: String, due: String, at instant: Date) throws {
+    func insert(customerId: Int64, template: String, due: Date, at instant: Date) throws {
         try db.run(
             "INSERT INTO scheduled_emails (customer_id, template, due_at, created_at) VALUES (?, ?, ?, ?)",
-            [customerId, template, due, Timestamp.string(from: instant)])
+            [customerId, template, Timestamp.string(from: due), Timestamp.string(from: instant)])
     }
 
     func find(_ id: Int64) throws -> ScheduledEmail? {
@@ -34,7 +41,9 @@ struct SQLiteOutboxRecords: OutboxRecords {
                 """,
             arguments: [Timestamp.string(from: instant), page.afterId, page.fetchLimit ?? -1]
         ).map {
-            DueEmail(email: try ScheduledEmail(row: $0), recipient: $0["recipient"], name: $0["recipient_name"])
+            DueEmail(
+                email: try ScheduledEmail(row: $0), recipient: try $0.decode(forColumn: "recipient"),
+                name: try $0.decode(forColumn: "recipient_name"))
         }
         return page.cut(due, id: \.email.id)
     }

@@ -5,21 +5,22 @@ import GRDB
 struct SQLiteProvisionRecords: ProvisionRecords {
     let db: Database
 
-    func find(idempotencyKey: String) throws -> (fingerprint: String, result: String)? {
+    func find(idempotencyKey: String) throws -> (fingerprint: String, result: JSONValue)? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT fingerprint, result FROM provision_requests WHERE idempotency_key = ?"),
             arguments: [idempotencyKey]
-        ).map { ($0["fingerprint"], $0["result"]) }
+        ).map { (try $0.decode(forColumn: "fingerprint"), try $0.json("result")) }
     }
 
-    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: String, at instant: Date) throws
+    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: JSONValue, at instant: Date)
+        throws
     {
         try db.run(
             """
             INSERT INTO provision_requests (idempotency_key, fingerprint, customer_id, result, created_at)
             VALUES (?, ?, ?, ?, ?)
             """,
-            [idempotencyKey, fingerprint, customerId, result, Timestamp.string(from: instant)])
+            [idempotencyKey, fingerprint, customerId, result.serialized, Timestamp.string(from: instant)])
     }
 
     func count(customerId: Int64) throws -> Int {

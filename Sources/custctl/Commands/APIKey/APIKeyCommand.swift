@@ -26,7 +26,7 @@ extension APIKey {
         .object([
             ("id", .int(id)), ("customer_id", .int(customerId)), ("name", .string(name)), ("prefix", .string(prefix)),
             ("active", .bool(active)), ("expires_at", .optional(expiresAt)), ("last_used_at", .optional(lastUsedAt)),
-            ("revoked_at", .optional(revokedAt)), ("created_at", .string(createdAt)),
+            ("revoked_at", .optional(revokedAt)), ("created_at", .instant(createdAt)),
         ])
     }
 }

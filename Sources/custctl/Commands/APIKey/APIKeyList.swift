@@ -28,8 +28,8 @@ extension APIKeyCommand {
                     let k = listed.key
                     return [
                         String(k.id), listed.customerEmail, k.prefix, k.name, listed.status.rawValue,
-                        k.expiresAt ?? "-",
-                        k.lastUsedAt ?? "-",
+                        k.expiresAt.map(Timestamp.string(from:)) ?? "-",
+                        k.lastUsedAt.map(Timestamp.string(from:)) ?? "-",
                     ]
                 },
                 json: { $0.json }, summary: "\(keys.count) key(s)")

@@ -36,7 +36,7 @@ extension APIKeyCommand {
                         ("old_key_expires_at", .optional(old.expiresAt)),
                     ])
             ) {
-                "created key \(new.key.id) to replace key \(old.id) (which stops at \(old.expiresAt ?? "-"))\nAPI key (shown once): \(new.plaintext)"
+                "created key \(new.key.id) to replace key \(old.id) (which stops at \(old.expiresAt.map(Timestamp.string(from:)) ?? "-"))\nAPI key (shown once): \(new.plaintext)"
             }
         }
     }

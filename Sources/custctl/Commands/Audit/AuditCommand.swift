@@ -19,8 +19,8 @@ extension AuditEntry {
             ("action", .string(action)),
             ("customer_id", .optional(customerId)),
             ("subject", .optional(subject)),
-            ("details", .raw(details)),
-            ("created_at", .string(createdAt)),
+            ("details", details),
+            ("created_at", .instant(createdAt)),
         ])
     }
 }

@@ -44,7 +44,12 @@ extension AuditCommand {
                 AuditQuery(customerId: customerId, action: action, since: since, page: paging.page))
             global.output.list(
                 entries, header: ["WHEN", "OS USER", "ACTOR", "ACTION", "SUBJECT", "DETAILS"],
-                row: { e in [e.createdAt, e.osUser ?? "-", e.actor, e.action, e.subject ?? "-", e.details] },
+                row: { e in
+                    [
+                        Timestamp.string(from: e.createdAt), e.osUser ?? "-", e.actor, e.action, e.subject ?? "-",
+                        e.details.serialized,
+                    ]
+                },
                 json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")
         }
     }

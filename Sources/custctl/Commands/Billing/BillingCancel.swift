@@ -21,7 +21,10 @@ extension BillingCommand {
         func run() throws {
             let change = try CreditLedger(store: global.openStore()).cancel(
                 try customer.reference, atPeriodEnd: atPeriodEnd, actor: actor.resolved)
-            let when = atPeriodEnd ? "at the period's end (\(change.customer.subscriptionPeriodEnd ?? "-"))" : "now"
+            let when =
+                atPeriodEnd
+                ? "at the period's end (\(change.customer.subscriptionPeriodEnd.map(Timestamp.string(from:)) ?? "-"))"
+                : "now"
             change.render(global.output, human: "\(change.customer.email): Pro canceled \(when)")
         }
     }

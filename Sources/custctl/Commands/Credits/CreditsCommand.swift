@@ -21,7 +21,7 @@ extension LedgerEntry {
             ("balance_after", .int(balanceAfter)), ("kind", .string(kind.rawValue)), ("source", .string(source)),
             ("charge_cents", .optional(chargeCents)), ("expires_at", .optional(expiresAt)),
             ("idempotency_key", .optional(idempotencyKey)), ("fix_id", .optional(fixId)), ("note", .optional(note)),
-            ("metadata", .raw(metadata)), ("created_at", .string(createdAt)),
+            ("metadata", metadata), ("created_at", .instant(createdAt)),
         ])
     }
 }

@@ -27,8 +27,9 @@ extension CreditsCommand {
                 header: ["ID", "WHEN", "KIND", "AMOUNT", "BALANCE", "SOURCE", "CHARGE", "EXPIRES", "FIX", "NOTE"],
                 row: { e in
                     [
-                        String(e.id), e.createdAt, e.kind.rawValue, String(e.amount), String(e.balanceAfter), e.source,
-                        e.chargeCents.map(Money.format) ?? "-", e.expiresAt ?? "-", e.fixId ?? "-", e.note ?? "-",
+                        String(e.id), Timestamp.string(from: e.createdAt), e.kind.rawValue, String(e.amount),
+                        String(e.balanceAfter), e.source, e.chargeCents.map(Money.format) ?? "-",
+                        e.expiresAt.map(Timestamp.string(from:)) ?? "-", e.fixId ?? "-", e.note ?? "-",
                     ]
                 },
                 json: \.json, summary: "\(entries.count) entr\(entries.count == 1 ? "y" : "ies")")

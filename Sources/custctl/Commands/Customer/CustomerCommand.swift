@@ -44,7 +44,7 @@ extension Customer {
             ("customer_type", .string(customerType.rawValue)),
             ("company_name", .optional(companyName)),
             ("active", .bool(active)),
-            ("metadata", .raw(metadata)),
+            ("metadata", metadata),
             ("monthly_limit", .int(monthlyLimit)),
             ("current_usage", .int(currentUsage)),
             ("trial_fixes_used", .int(trialFixesUsed)),
@@ -58,8 +58,8 @@ extension Customer {
             ("rollover_fixes", .int(rolloverFixes)),
             ("confirmed_at", .optional(confirmedAt)),
             ("last_login_at", .optional(lastLoginAt)),
-            ("created_at", .string(createdAt)),
-            ("updated_at", .string(updatedAt)),
+            ("created_at", .instant(createdAt)),
+            ("updated_at", .instant(updatedAt)),
         ])
     }
 }
@@ -119,7 +119,7 @@ extension CustomerOverview {
                         keys.map {
                             [
                                 String($0.key.id), $0.key.prefix, $0.key.name, $0.status.rawValue,
-                                $0.key.expiresAt ?? "-",
+                                $0.key.expiresAt.map(Timestamp.string(from:)) ?? "-",
                             ]
                         }))
         lines.append(

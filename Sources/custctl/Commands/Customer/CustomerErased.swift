@@ -23,9 +23,9 @@ extension CustomerCommand {
             global.output.result(
                 .object([
                     ("erased", .bool(true)), ("customer_id", .int(record.customerId)),
-                    ("erased_at", .string(record.erasedAt)),
+                    ("erased_at", .instant(record.erasedAt)),
                 ])
-            ) { "erased: customer \(record.customerId) at \(record.erasedAt)" }
+            ) { "erased: customer \(record.customerId) at \(Timestamp.string(from: record.erasedAt))" }
         }
     }
 }

@@ -20,13 +20,15 @@ extension EmailsCommand {
             let due = try Outbox(store: global.openStore(.reads)).due(page: paging.page)
             global.output.list(
                 due, header: ["ID", "DUE", "TO", "TEMPLATE"],
-                row: { [String($0.email.id), $0.email.dueAt, $0.recipient, $0.email.template] },
+                row: {
+                    [String($0.email.id), Timestamp.string(from: $0.email.dueAt), $0.recipient, $0.email.template]
+                },
                 json: { item in
                     .object([
                         ("id", .int(item.email.id)), ("customer_id", .int(item.email.customerId)),
                         ("to", .string(item.recipient)),
                         ("name", .string(item.name)), ("template", .string(item.email.template)),
-                        ("due_at", .string(item.email.dueAt)),
+                        ("due_at", .instant(item.email.dueAt)),
                     ])
                 },
                 summary: "\(due.count) email(s) due")

@@ -15,7 +15,7 @@ extension LinkedForgeAccount {
         .object([
             ("id", .int(account.id)), ("customer_id", .int(account.customerId)), ("email", .string(email)),
             ("forge_type", .string(account.forgeType.rawValue)), ("namespace", .string(account.namespace)),
-            ("verified_at", .optional(account.verifiedAt)), ("created_at", .string(account.createdAt)),
+            ("verified_at", .optional(account.verifiedAt)), ("created_at", .instant(account.createdAt)),
         ])
     }
 }
