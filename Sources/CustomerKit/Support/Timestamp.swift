@@ -92,7 +92,7 @@ public enum Timestamp {
     /// back with the same millisecond. The nearest double alone can fall a hair below it (`.571`
     /// read as `.57099999`, written `.570`), so a model read from storage and written out again
     /// would drift; it is nudged by the smallest steps until the millisecond matches.
-    private static func instant(seconds: Int64, nanoseconds: Int) -> Date {
+    static func instant(seconds: Int64, nanoseconds: Int) -> Date {
         let target = seconds * 1000 + Int64(nanoseconds / 1_000_000)
         var date = Date(timeIntervalSince1970: Double(seconds) + Double(nanoseconds) / 1_000_000_000)
         for _ in 0..<64 {

@@ -293,7 +293,9 @@ struct PQRow {
             throw InvariantError("column \(column) of type \(type(column)) read as a timestamp")
         }
         let micros = bigEndian(column, as: Int64.self)
-        return Date(timeIntervalSince1970: 946_684_800 + Double(micros) / 1_000_000)
+        let seconds = micros >= 0 ? micros / 1_000_000 : (micros - 999_999) / 1_000_000
+        return Timestamp.instant(
+            seconds: 946_684_800 + seconds, nanoseconds: Int(micros - seconds * 1_000_000) * 1000)
     }
 
     func optionalDate(_ column: Int) throws -> Date? { isNull(column) ? nil : try date(column) }
@@ -340,13 +342,21 @@ private func withOptionalCStrings<T>(
 }
 
 extension PQRow {
-    /// An instant column in the models' form.
-    func instant(_ column: Int) throws -> String { Timestamp.string(from: try date(column)) }
+    /// An instant column (the models carry `Date`).
+    func instant(_ column: Int) throws -> Date { try date(column) }
 
-    func optionalInstant(_ column: Int) throws -> String? { isNull(column) ? nil : try instant(column) }
+    func optionalInstant(_ column: Int) throws -> Date? { try optionalDate(column) }
 
-    /// A JSON column in the models' form.
-    func json(_ column: Int) throws -> String { try string(column) }
+    /// A JSON column, parsed; text that is not JSON is a database changed behind custctl's back.
+    func json(_ column: Int) throws -> JSONValue {
+        do {
+            return try JSONValue(parsing: try string(column))
+        } catch let error as InvariantError {
+            throw error
+        } catch {
+            throw InvariantError("column \(column) holds text that is not JSON (\(error))")
+        }
+    }
 
     /// A text column holding an enumeration's raw value; another value is an invariant failure.
     func enumeration<T: RawRepresentable>(_ column: Int) throws -> T where T.RawValue == String {

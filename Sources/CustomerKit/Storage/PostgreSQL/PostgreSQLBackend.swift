@@ -92,7 +92,9 @@ final class PostgreSQLBackend: StorageBackend, @unchecked Sendable {
                     let relaxed = durable ? "" : "SET LOCAL synchronous_commit = off; "
                     let started = try connection.run(
                         "\(begin); \(relaxed)SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint")
-                    let instant = Date(timeIntervalSince1970: Double(Int64(started.text(0, 0)) ?? 0) / 1000)
+                    let milliseconds = Int64(started.text(0, 0)) ?? 0
+                    let instant = Timestamp.instant(
+                        seconds: milliseconds / 1000, nanoseconds: Int(milliseconds % 1000) * 1_000_000)
                     depth = 1
                     outerNow = instant
                     defer { depth = 0 }

@@ -85,7 +85,7 @@ struct PostgreSQLCustomerRecords: CustomerRecords {
                 """,
                 [
                     new.name, new.email.entered, new.email.normalized, new.passwordHash, new.customerType.rawValue,
-                    new.companyName, new.metadataJSON, billingCustomerId, tx.now,
+                    new.companyName, new.metadata, billingCustomerId, tx.now,
                 ])
             return try row.first?.int64(0) ?? 0
         } catch let error as PQError where error.sqlState == "23505" {

@@ -17,7 +17,7 @@ struct PostgreSQLOutboxRecords: OutboxRecords {
             dueAt: try row.instant(3), sentAt: try row.optionalInstant(4), createdAt: try row.instant(5))
     }
 
-    func insert(customerId: Int64, template: String, due: String, at instant: Date) throws {
+    func insert(customerId: Int64, template: String, due: Date, at instant: Date) throws {
         try tx.query(
             """
             INSERT INTO \(s).scheduled_emails (customer_id, template, due_at, created_at)

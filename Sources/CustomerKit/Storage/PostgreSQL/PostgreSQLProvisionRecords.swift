@@ -7,7 +7,7 @@ struct PostgreSQLProvisionRecords: ProvisionRecords {
     let tx: PostgreSQLTransaction
     private var s: String { tx.s }
 
-    func find(idempotencyKey: String) throws -> (fingerprint: String, result: String)? {
+    func find(idempotencyKey: String) throws -> (fingerprint: String, result: JSONValue)? {
         try tx.lock("provision:" + idempotencyKey)
         guard
             let row = try tx.query(
@@ -17,7 +17,7 @@ struct PostgreSQLProvisionRecords: ProvisionRecords {
         return (try row.string(0), try row.json(1))
     }
 
-    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: String, at instant: Date) throws
+    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: JSONValue, at instant: Date) throws
     {
         try tx.query(
             """
