@@ -21,7 +21,7 @@ struct Custctl: ParsableCommand {
             MigrateCommand.self, Seed.self, Register.self, Login.self, GrantStaff.self, CustomerCommand.self,
             Provision.self, CreditsCommand.self, BillingCommand.self, APIKeyCommand.self, ForgeCommand.self,
             EmailsCommand.self,
-            AuditCommand.self, ThrottleCommand.self, PasswordCommand.self, Doctor.self,
+            AuditCommand.self, ThrottleCommand.self, PasswordCommand.self, Doctor.self, Copy.self,
         ]
     )
 

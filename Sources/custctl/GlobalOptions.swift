@@ -170,12 +170,14 @@ enum ConfigurationError: DomainError, Equatable {
     case invalidEnvironment(name: String, value: String, expected: String)
     /// A PostgreSQL URI with a password given in argv.
     case passwordInArguments
+    /// The same in another option naming a database (`copy --to`).
+    case passwordInOption(String)
 
     var kind: FailureKind { .usage }
     var code: String {
         switch self {
         case .invalidEnvironment: return "invalid_configuration"
-        case .passwordInArguments: return "password_in_arguments"
+        case .passwordInArguments, .passwordInOption: return "password_in_arguments"
         }
     }
     var description: String {
@@ -185,6 +187,8 @@ enum ConfigurationError: DomainError, Equatable {
         case .passwordInArguments:
             return "--database must not carry a password (any user's 'ps' shows it); "
                 + "use PGPASSWORD, ~/.pgpass or CUSTCTL_DATABASE instead"
+        case .passwordInOption(let option):
+            return "\(option) must not carry a password (any user's 'ps' shows it); use PGPASSWORD or ~/.pgpass instead"
         }
     }
 }

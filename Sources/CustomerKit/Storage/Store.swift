@@ -24,8 +24,9 @@ public struct StoreOptions: Sendable {
 }
 
 /// A storage backend: transactions over the records (`Records.swift`), and the steps of the schema's upkeep.
-/// SQLite (`SQLite/`) is the one today; PostgreSQL implements the same protocol.
-protocol StorageBackend: AnyObject, Sendable {
+/// SQLite (`SQLite/`) is the one today; PostgreSQL implements the same protocol. The steps of
+/// `custctl copy` are in `CopySteps`.
+protocol StorageBackend: AnyObject, Sendable, CopySteps {
     /// Where the data lives, for messages (a file path), or nil in memory.
     var path: String? { get }
     /// The time as the injected clock tells it, for work outside a transaction.

@@ -129,6 +129,16 @@ final class SQLiteBackend: StorageBackend {
         }
     }
 
+    /// Runs `body` so that every read it makes sees one snapshot (one read transaction that reads join).
+    func inOneSnapshot<T>(_ body: () throws -> T) throws -> T {
+        if outer.database != nil { return try body() }
+        return try read { db in
+            outer.database = db
+            defer { outer.database = nil }
+            return try body()
+        }
+    }
+
     private static func inSavepoint<T>(_ db: Database, _ body: (Database) throws -> T) throws -> T {
         var result: T?
         try db.inSavepoint {
