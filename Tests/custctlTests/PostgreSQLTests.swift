@@ -17,7 +17,8 @@ import Testing
     @Test func givenAFreshDatabase_whenACommandChangesData_thenTheSchemaIsCreatedAndSaidSo() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }
-        let result = try cli.run(["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"], stdin: password)
+        let result = try cli.run(
+            ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"], stdin: password)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("created new database postgresql:///"))
         #expect(try cli.sql("SELECT count(*) FROM public.custctl_migrations") == "13")
@@ -105,7 +106,8 @@ import Testing
         #expect(try register(cli).status == 0)
         let role = "reader_" + UUID().uuidString.prefix(8).lowercased()
         _ = try cli.sql("CREATE ROLE \(role) LOGIN")
-        let result = try cli.run(["customer", "list", "--json"], environment: ["CUSTCTL_DATABASE": cli.database + "&user=\(role)"])
+        let result = try cli.run(
+            ["customer", "list", "--json"], environment: ["CUSTCTL_DATABASE": cli.database + "&user=\(role)"])
         #expect(result.status == 74, "\(result.stderr)")
         #expect((try result.jsonError()["message"] as? String ?? "").contains("permission denied for table"))
     }
@@ -115,10 +117,12 @@ import Testing
         defer { cli.cleanUp() }
         #expect(try register(cli).status == 0)
         #expect(try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual"]).status == 0)
-        let holder = try PSQLSession(uri: cli.database)
+        let holder = try SQLShell(psql: cli.database)
         defer { holder.close() }
         try holder.execute("BEGIN; SELECT id FROM public.customers FOR UPDATE;")
-        let result = try cli.run(["credits", "consume", "ada@example.com", "--fix-id", "f1", "--busy-timeout", "0.5", "--json"])
+        let result = try cli.run([
+            "credits", "consume", "ada@example.com", "--fix-id", "f1", "--busy-timeout", "0.5", "--json",
+        ])
         #expect(result.status == 75, "\(result.stderr)")
         #expect(try result.jsonError()["error"] as? String == "database_busy")
         holder.close()
@@ -183,38 +187,5 @@ import Testing
         #expect(throws: (any Error).self) { try cli.sql("UPDATE public.credit_transactions SET amount = 500") }
         #expect(throws: (any Error).self) { try cli.sql("DELETE FROM public.credit_transactions") }
         #expect(try cli.sql("SELECT sum(amount) FROM public.credit_transactions") == "5")
-    }
-}
-
-/// A `psql` session kept open, to hold locks while the binary runs.
-final class PSQLSession {
-    private let process = Process()
-    private let input = Pipe()
-    private let output = Pipe()
-
-    init(uri: String) throws {
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
-        process.arguments = ["-X", "-q", "-A", "-t", uri]
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-    }
-
-    /// Sends `sql` and waits until psql has run it.
-    func execute(_ sql: String) throws {
-        let marker = "done-\(UUID().uuidString)"
-        input.fileHandleForWriting.write(Data("\(sql)\nSELECT '\(marker)';\n".utf8))
-        var seen = ""
-        while !seen.contains(marker) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += String(decoding: chunk, as: UTF8.self)
-        }
-    }
-
-    func close() {
-        guard process.isRunning else { return }
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
     }
 }

@@ -3,7 +3,9 @@ import Foundation
 /// The legacy layout (SPEC section 6): the tables and the columns custctl knows in each.
 enum LegacyLayout {
     /// Tables whose presence (without custctl's bookkeeping) marks a legacy database.
-    static let tables: Set<String> = ["users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts"]
+    static let tables: Set<String> = [
+        "users", "users_tokens", "customers", "api_keys", "forge_accounts", "fix_attempts",
+    ]
 
     static let columns: [(table: String, columns: [String])] = [
         ("users", ["id", "email", "hashed_password", "confirmed_at", "inserted_at", "updated_at"]),

@@ -17,6 +17,21 @@ public enum DatabaseLayout: String, Sendable {
     case foreign
 }
 
+extension DatabaseLayout {
+    /// The layout of a database (or PostgreSQL schema) holding `tables`.
+    init(tables: Set<String>) {
+        if tables.contains("custctl_migrations") {
+            self = .custctl
+        } else if tables.isEmpty {
+            self = .empty
+        } else if !tables.isDisjoint(with: LegacyLayout.tables) {
+            self = .legacy
+        } else {
+            self = .foreign
+        }
+    }
+}
+
 /// The schema state of a database.
 public struct MigrationStatus: Sendable, Equatable {
     /// What kind of database this is.

@@ -150,7 +150,9 @@ final class PQConnection {
     }
 
     private func lastError() -> PQError {
-        PQError(sqlState: nil, message: String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
+        PQError(
+            sqlState: nil,
+            message: String(cString: PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// True inside a transaction block (also one that failed and awaits ROLLBACK).
@@ -226,7 +228,8 @@ final class PQResult {
             return String(cString: value)
         }
         let message =
-            field(UInt8(ascii: "M")) ?? String(cString: PQresultErrorMessage(raw)).trimmingCharacters(in: .whitespacesAndNewlines)
+            field(UInt8(ascii: "M"))
+            ?? String(cString: PQresultErrorMessage(raw)).trimmingCharacters(in: .whitespacesAndNewlines)
         return PQError(
             sqlState: field(UInt8(ascii: "C")), message: message, detail: field(UInt8(ascii: "D")),
             constraint: field(UInt8(ascii: "n")))
@@ -243,7 +246,9 @@ struct PQRow {
 
     private func bytes(_ column: Int) -> UnsafeRawBufferPointer {
         let length = Int(PQgetlength(result.raw, index, Int32(column)))
-        guard let start = PQgetvalue(result.raw, index, Int32(column)) else { return UnsafeRawBufferPointer(start: nil, count: 0) }
+        guard let start = PQgetvalue(result.raw, index, Int32(column)) else {
+            return UnsafeRawBufferPointer(start: nil, count: 0)
+        }
         return UnsafeRawBufferPointer(start: start, count: length)
     }
 
@@ -251,7 +256,9 @@ struct PQRow {
 
     private func bigEndian<T: FixedWidthInteger>(_ column: Int, as: T.Type) -> T {
         var value: T = 0
-        withUnsafeMutableBytes(of: &value) { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes(column).prefix(MemoryLayout<T>.size))) }
+        withUnsafeMutableBytes(of: &value) {
+            $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes(column).prefix(MemoryLayout<T>.size)))
+        }
         return T(bigEndian: value)
     }
 
@@ -361,7 +368,9 @@ extension PQRow {
     /// A text column holding an enumeration's raw value; another value is an invariant failure.
     func enumeration<T: RawRepresentable>(_ column: Int) throws -> T where T.RawValue == String {
         let text = try string(column)
-        guard let value = T(rawValue: text) else { throw InvariantError("unexpected value '\(text)' in column \(column)") }
+        guard let value = T(rawValue: text) else {
+            throw InvariantError("unexpected value '\(text)' in column \(column)")
+        }
         return value
     }
 }

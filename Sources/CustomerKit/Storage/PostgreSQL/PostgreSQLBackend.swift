@@ -33,7 +33,8 @@ final class PostgreSQLBackend: StorageBackend, @unchecked Sendable {
             // waits one millisecond), sent with the connection: no round trip of its own.
             let milliseconds = max(1, Int((options.busyTimeout * 1000).rounded()))
             connection = try PQConnection.connect(
-                target.conninfo, options: target.sessionOptions(["lock_timeout": "\(milliseconds)", "TimeZone": "UTC"]),
+                target.conninfo,
+                options: target.sessionOptions(["lock_timeout": "\(milliseconds)", "TimeZone": "UTC"]),
                 timeout: target.connectTimeout, notice: notice)
         } catch let error as PQError {
             throw translateConnect(error, target: target)

@@ -5,22 +5,19 @@ extension PostgreSQLBackend {
     /// schema, the objects the migrations made, the ledger, orphans and provisioning, and `amcheck`
     /// on custctl's indexes when the extension is installed.
     func diagnose() throws -> DoctorReport {
-        var problems: [Problem] = []
-        var checks: [String] = []
-        func check(_ name: String, _ body: () throws -> [String]) rethrows {
-            checks.append(name)
-            problems += try body().map { Problem(check: name, detail: $0) }
-        }
-        try check("public_grants") {
-            try publicGrants().map { "PUBLIC may use table \($0); run REVOKE ALL ON ALL TABLES IN SCHEMA \(schema) FROM PUBLIC" }
+        var doctor = DoctorChecks()
+        try doctor.run("public_grants") {
+            try publicGrants().map {
+                "PUBLIC may use table \($0); run REVOKE ALL ON ALL TABLES IN SCHEMA \(schema) FROM PUBLIC"
+            }
         }
         let status = try migrationStatus()
-        check("schema") { status.problems }
-        guard status.layout == .custctl, status.pending.isEmpty else { return DoctorReport(checks: checks, problems: problems) }
+        doctor.run("schema") { status.problems }
+        guard status.layout == .custctl, status.pending.isEmpty else { return doctor.report }
         try transaction(readOnly: true) { _ in
-            try check("schema_objects") { try missingObjects() }
+            try doctor.run("schema_objects") { try missingObjects() }
             for invariant in Self.invariantChecks {
-                try check(invariant.name) {
+                try doctor.run(invariant.name) {
                     try connection.query(qualified(invariant.sql)).rows.compactMap { row in
                         try invariant.problem((0..<row.result.columns).map { try row.optionalString($0) ?? "" })
                     }
@@ -29,10 +26,10 @@ extension PostgreSQLBackend {
             if try connection.query("SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'amcheck')").first?
                 .bool(0) == true
             {
-                try check("amcheck") { try indexCheck() }
+                try doctor.run("amcheck") { try indexCheck() }
             }
         }
-        return DoctorReport(checks: checks, problems: problems)
+        return doctor.report
     }
 
     /// The triggers and indexes the migrations made that are missing or disabled.
@@ -45,8 +42,10 @@ extension PostgreSQLBackend {
             """, [target.schema]
         ).rows.map { (try $0.string(0), try $0.string(1)) }
         let indexes = Set(
-            try connection.query("SELECT indexname::text FROM pg_catalog.pg_indexes WHERE schemaname = $1", [target.schema])
-                .rows.map { try $0.string(0) })
+            try connection.query(
+                "SELECT indexname::text FROM pg_catalog.pg_indexes WHERE schemaname = $1", [target.schema]
+            )
+            .rows.map { try $0.string(0) })
         var found: [String] = []
         let enabled = Dictionary(triggers, uniquingKeysWith: { first, _ in first })
         for name in Self.expectedTriggers {

@@ -17,7 +17,8 @@ struct PostgreSQLProvisionRecords: ProvisionRecords {
         return (try row.string(0), try row.json(1))
     }
 
-    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: JSONValue, at instant: Date) throws
+    func insert(idempotencyKey: String, fingerprint: String, customerId: Int64, result: JSONValue, at instant: Date)
+        throws
     {
         try tx.query(
             """

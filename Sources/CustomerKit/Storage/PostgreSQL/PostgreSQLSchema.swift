@@ -16,23 +16,15 @@ extension PostgreSQLBackend {
                     WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
                     """, [target.schema]
                 ).rows.map { try $0.string(0) })
-            let layout: DatabaseLayout
-            if tables.contains("custctl_migrations") {
-                layout = .custctl
-            } else if tables.isEmpty {
-                layout = .empty
-            } else if !tables.isDisjoint(with: LegacyLayout.tables) {
-                layout = .legacy
-            } else {
-                layout = .foreign
-            }
+            let layout = DatabaseLayout(tables: tables)
             var applied: [String] = []
             var environment: DatabaseEnvironment?
             if layout == .custctl {
                 // The migrations in order, then the environment mark (a NULL name) when the settings exist.
                 let settings =
                     tables.contains("custctl_settings")
-                    ? " UNION ALL SELECT NULL, value, NULL FROM \(schema).custctl_settings WHERE key = 'environment'" : ""
+                    ? " UNION ALL SELECT NULL, value, NULL FROM \(schema).custctl_settings WHERE key = 'environment'"
+                    : ""
                 let rows = try connection.query(
                     "SELECT name, NULL::text, applied_order FROM \(schema).custctl_migrations\(settings) ORDER BY 3"
                 ).rows
@@ -152,7 +144,9 @@ extension PostgreSQLBackend {
             return false
         }
         guard holdsData else { return nil }
-        let base = "custctl-\(connection.databaseName)-\(target.schema)".map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_" }
+        let base = "custctl-\(connection.databaseName)-\(target.schema)".map {
+            $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "_"
+        }
         let path = DatabaseFile.newBackupPath(for: String(base), at: now)
         try dump(to: path)
         for old in DatabaseFile.pruneBackups(of: String(base)) { progress("removed old backup \(old)") }
@@ -166,7 +160,8 @@ extension PostgreSQLBackend {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: pgDump)
         process.arguments = [
-            "--format=custom", "--schema=\(target.schema)", "--file=\(path)", "--dbname=\(target.conninfoWithoutPassword)",
+            "--format=custom", "--schema=\(target.schema)", "--file=\(path)",
+            "--dbname=\(target.conninfoWithoutPassword)",
         ]
         var environment = ProcessInfo.processInfo.environment
         if let password = target.password { environment["PGPASSWORD"] = password }

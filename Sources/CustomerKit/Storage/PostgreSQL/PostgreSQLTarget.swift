@@ -49,7 +49,9 @@ public struct PostgreSQLTarget: Sendable, Equatable {
 
     /// Seconds to wait for the server: the URI's `connect_timeout`, else `PGCONNECT_TIMEOUT`, else 10.
     var connectTimeout: TimeInterval {
-        let given = ((try? options()["connect_timeout"]).flatMap { $0 }) ?? ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"]
+        let given =
+            ((try? options()["connect_timeout"]).flatMap { $0 })
+            ?? ProcessInfo.processInfo.environment["PGCONNECT_TIMEOUT"]
         guard let given, let seconds = TimeInterval(given), seconds > 0 else { return 10 }
         return seconds
     }

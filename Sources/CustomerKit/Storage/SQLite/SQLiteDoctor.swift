@@ -4,34 +4,29 @@ import GRDB
 extension SQLiteBackend {
     /// Checks the file, the schema and the invariants SQLite cannot enforce by itself.
     func diagnose() throws -> DoctorReport {
-        var problems: [Problem] = []
-        var checks: [String] = []
-        func check(_ name: String, _ body: () throws -> [String]) rethrows {
-            checks.append(name)
-            problems += try body().map { Problem(check: name, detail: $0) }
-        }
-        if let path { check("file_permissions") { Self.openModes(path) } }
+        var doctor = DoctorChecks()
+        if let path { doctor.run("file_permissions") { Self.openModes(path) } }
         let expected = try SQLiteBackend.schemaObjects(of: SQLiteBackend.inMemory())
         try read { db in
-            try check("integrity") {
+            try doctor.run("integrity") {
                 try String.fetchAll(db, sql: "PRAGMA integrity_check").filter { $0 != "ok" }
             }
-            try check("foreign_keys") {
+            try doctor.run("foreign_keys") {
                 try Row.fetchAll(db, sql: "PRAGMA foreign_key_check").map { row in
                     "\(row[0] as String? ?? "?") row \(row[1] as Int64? ?? 0) points to a missing \(row[2] as String? ?? "?") row"
                 }
             }
             let status = try SQLiteBackend.status(db)
-            check("schema") { status.problems }
+            doctor.run("schema") { status.problems }
             guard status.layout == .custctl, status.pending.isEmpty else { return }
-            try check("schema_objects") {
+            try doctor.run("schema_objects") {
                 SQLiteBackend.schemaDifferences(expected: expected, found: try SQLiteBackend.schemaObjects(db))
             }
             for query in Self.invariantChecks {
-                try check(query.name) { try Row.fetchAll(db, sql: query.sql).compactMap(query.problem) }
+                try doctor.run(query.name) { try Row.fetchAll(db, sql: query.sql).compactMap(query.problem) }
             }
         }
-        return DoctorReport(checks: checks, problems: problems)
+        return doctor.report
     }
 
     /// The database file and its -wal and -shm must not be open to others.

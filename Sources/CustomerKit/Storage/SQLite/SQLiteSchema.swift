@@ -16,16 +16,7 @@ extension SQLiteBackend {
             try String.fetchAll(
                 db,
                 sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"))
-        let layout: DatabaseLayout
-        if tables.contains("custctl_migrations") {
-            layout = .custctl
-        } else if tables.isEmpty {
-            layout = .empty
-        } else if !tables.isDisjoint(with: LegacyLayout.tables) {
-            layout = .legacy
-        } else {
-            layout = .foreign
-        }
+        let layout = DatabaseLayout(tables: tables)
         var applied: [String] = []
         var environment: DatabaseEnvironment?
         if layout == .custctl {
@@ -89,7 +80,8 @@ extension SQLiteBackend {
         let instant = now
         try write { db in
             try db.execute(
-                sql: "UPDATE custctl_settings SET value = ? WHERE key = 'environment'", arguments: [environment.rawValue])
+                sql: "UPDATE custctl_settings SET value = ? WHERE key = 'environment'",
+                arguments: [environment.rawValue])
             try SQLiteAuditRecords(db: db).append(
                 NewAuditEntry(
                     actor: actor, action: "environment.mark",
