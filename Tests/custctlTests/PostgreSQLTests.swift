@@ -17,7 +17,8 @@ import Testing
     @Test func givenAFreshDatabase_whenACommandChangesData_thenTheSchemaIsCreatedAndSaidSo() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }
-        let result = try cli.run(["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"], stdin: password)
+        let result = try cli.run(
+            ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"], stdin: password)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("created new database postgresql:///"))
         #expect(try cli.sql("SELECT count(*) FROM public.custctl_migrations") == "13")
@@ -105,7 +106,8 @@ import Testing
         #expect(try register(cli).status == 0)
         let role = "reader_" + UUID().uuidString.prefix(8).lowercased()
         _ = try cli.sql("CREATE ROLE \(role) LOGIN")
-        let result = try cli.run(["customer", "list", "--json"], environment: ["CUSTCTL_DATABASE": cli.database + "&user=\(role)"])
+        let result = try cli.run(
+            ["customer", "list", "--json"], environment: ["CUSTCTL_DATABASE": cli.database + "&user=\(role)"])
         #expect(result.status == 74, "\(result.stderr)")
         #expect((try result.jsonError()["message"] as? String ?? "").contains("permission denied for table"))
     }
@@ -118,7 +120,9 @@ import Testing
         let holder = try PSQLSession(uri: cli.database)
         defer { holder.close() }
         try holder.execute("BEGIN; SELECT id FROM public.customers FOR UPDATE;")
-        let result = try cli.run(["credits", "consume", "ada@example.com", "--fix-id", "f1", "--busy-timeout", "0.5", "--json"])
+        let result = try cli.run([
+            "credits", "consume", "ada@example.com", "--fix-id", "f1", "--busy-timeout", "0.5", "--json",
+        ])
         #expect(result.status == 75, "\(result.stderr)")
         #expect(try result.jsonError()["error"] as? String == "database_busy")
         holder.close()

@@ -34,11 +34,14 @@ final class PostgresServer: Sendable {
         if asPostgresUser {
             _ = try Self.output("/bin/chown", ["postgres", directory])
         }
-        try run("initdb", ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"])
+        try run(
+            "initdb",
+            ["-D", "\(directory)/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "-N"])
         // One role logs in with a password (the rest trust the socket), for the authentication tests.
         let hba = "\(directory)/data/pg_hba.conf"
         let trusted = try String(contentsOfFile: hba, encoding: .utf8)
-        try ("local all \(Self.passwordRole) scram-sha-256\n" + trusted).write(toFile: hba, atomically: false, encoding: .utf8)
+        try ("local all \(Self.passwordRole) scram-sha-256\n" + trusted).write(
+            toFile: hba, atomically: false, encoding: .utf8)
         Self.cleanUpAtExit(directory: directory, pgCtl: "\(binaries)/pg_ctl", asPostgresUser: asPostgresUser)
         try startServer([
             "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-o",
@@ -99,8 +102,14 @@ final class PostgresServer: Sendable {
 
     /// Runs SQL with `psql` (unaligned, tuples only) and returns its output.
     func psql(database: String, _ sql: String) throws -> String {
-        try Self.output("/usr/bin/psql", ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-U", "postgres", "-d", database, "-c", sql])
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        try Self.output(
+            "/usr/bin/psql",
+            [
+                "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", directory, "-U", "postgres", "-d", database,
+                "-c", sql,
+            ]
+        )
+        .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     private func run(_ program: String, _ arguments: [String]) throws {
@@ -141,7 +150,8 @@ final class PostgresServer: Sendable {
     }
 
     private static func cleanUpAtExit(directory: String, pgCtl: String, asPostgresUser: Bool) {
-        let stop = asPostgresUser
+        let stop =
+            asPostgresUser
             ? "/usr/sbin/runuser -u postgres -- \(pgCtl) -D \(directory)/data -m immediate stop"
             : "\(pgCtl) -D \(directory)/data -m immediate stop"
         Cleanup.command.withLock { $0 = "\(stop) >/dev/null 2>&1; rm -rf \(directory)" }
