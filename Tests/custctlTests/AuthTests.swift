@@ -11,8 +11,10 @@ import Testing
         try cli.run(["register", "--email", email, "--name", name, "--password-stdin", "--json"], stdin: password)
     }
 
-    @Test func givenARegistration_whenLoggingIn_thenJSONCarriesTheContractKeys() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenARegistration_whenLoggingIn_thenJSONCarriesTheContractKeys(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let registered = try register(cli)
         #expect(registered.status == 0)
@@ -25,24 +27,28 @@ import Testing
         #expect(object["customer_id"] as? Int == id)
         #expect(object["is_staff"] as? Bool == false)
         #expect(object["admin_level"] is NSNull)
-        #expect(try cli.sqlite("SELECT last_login_at IS NOT NULL FROM customers") == "1")
-        let hash = try cli.sqlite("SELECT password_hash FROM customers")
+        #expect(try cli.sql("SELECT count(*) FROM customers WHERE last_login_at IS NOT NULL") == "1")
+        let hash = try cli.sql("SELECT password_hash FROM customers")
         #expect(hash.hasPrefix("$2b$04$") && hash.count == 60)
-        #expect(try cli.sqlite("SELECT count(*) FROM customers WHERE password_hash LIKE '%Falcon%'") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM customers WHERE password_hash LIKE '%Falcon%'") == "0")
     }
 
-    @Test func givenUnicodeCaseVariants_whenRegisteringTwice_thenConflict73() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenUnicodeCaseVariants_whenRegisteringTwice_thenConflict73(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try register(cli, "ÄLICE@x.io", name: "Alice").status == 0)
         let duplicate = try register(cli, "a\u{0308}lice@X.IO", name: "Alice")
         #expect(duplicate.status == 73)
         #expect(try duplicate.jsonError()["error"] as? String == "email_taken")
-        #expect(try cli.sqlite("SELECT count(*) FROM customers") == "1")
+        #expect(try cli.sql("SELECT count(*) FROM customers") == "1")
     }
 
-    @Test func givenBadRegistrations_thenTheDocumentedExitCodesAndNothingWritten() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenBadRegistrations_thenTheDocumentedExitCodesAndNothingWritten(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let weak = try cli.run(
             ["register", "--email", "b@example.com", "--name", "B", "--password-stdin", "--json"], stdin: "short\n")
@@ -65,12 +71,16 @@ import Testing
                 ["register", "--email", "b@example.com", "--name", "B", "--type", "vip", "--password-stdin"],
                 stdin: password
             ).status == 64)
-        // Input is checked before the database is opened: not even a file was created.
-        #expect(!FileManager.default.fileExists(atPath: cli.database))
+        // Input is checked before the database is opened: not even a file was created (PostgreSQL: no table).
+        if backend == .sqlite {
+            #expect(!FileManager.default.fileExists(atPath: cli.database))
+        } else {
+            #expect(try cli.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        }
     }
 
-    @Test func givenAPasswordInArgv_thenRefusedAsUsage() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAPasswordInArgv_thenRefusedAsUsage(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let flag = try cli.run([
             "register", "--email", "b@example.com", "--name", "B", "--password", "Tr1cky-Falcon-Orbit",
@@ -82,15 +92,18 @@ import Testing
         #expect(try cli.run(["login", "--email", "b@example.com", "Tr1cky-Falcon-Orbit"]).status == 64)
     }
 
-    @Test func givenEveryFailureReason_whenLoggingIn_then77WithOneMessage() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenEveryFailureReason_whenLoggingIn_then77WithOneMessage(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try register(cli).status == 0)
         #expect(try register(cli, "inactive@example.com").status == 0)
-        _ = try cli.sqlite(
+        _ = try cli.sql(
             """
-            UPDATE customers SET active = 0 WHERE email_normalized = 'inactive@example.com';
-            INSERT INTO customers (name, email, email_normalized, created_at, updated_at) VALUES ('N', 'n@example.com', 'n@example.com', '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z');
+            UPDATE customers SET active = false WHERE email_normalized = 'inactive@example.com';
+            INSERT INTO customers (name, email, email_normalized, created_at, updated_at)
+            VALUES ('N', 'n@example.com', 'n@example.com', '2024-01-01T00:00:00.000Z', '2024-01-01T00:00:00.000Z');
             """)
         var messages = Set<String>()
         for (email, stdin) in [
@@ -105,8 +118,10 @@ import Testing
         #expect(try cli.run(["login", "--email", "not-an-email", "--password-stdin"], stdin: password).status == 65)
     }
 
-    @Test func givenFortyProcessesOnOneAccount_whenAllFail_thenExactlyFiveAreEvaluated() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenFortyProcessesOnOneAccount_whenAllFail_thenExactlyFiveAreEvaluated(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try register(cli).status == 0)
         let results = try cli.runConcurrently(40, stdin: "Wrong-Pass-123\n") { _ in
@@ -122,8 +137,10 @@ import Testing
         }
     }
 
-    @Test func givenAnUnknownEmail_whenItFailsRepeatedly_thenTheSixthIsThrottled() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAnUnknownEmail_whenItFailsRepeatedly_thenTheSixthIsThrottled(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
         for attempt in 1...6 {
@@ -144,8 +161,10 @@ import Testing
         #expect(audit.first?["actor"] as? String == "oncall")
     }
 
-    @Test func givenALoginKilledDuringThePasswordCheck_thenTheAttemptStillCounts() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenALoginKilledDuringThePasswordCheck_thenTheAttemptStillCounts(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let slow = try cli.run(
             ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin"],
@@ -156,7 +175,7 @@ import Testing
         var pending = "0"
         for _ in 0..<400 where pending == "0" {
             usleep(10_000)
-            pending = try cli.sqlite("SELECT count(*) FROM login_attempts WHERE outcome = 'pending'")
+            pending = try cli.sql("SELECT count(*) FROM login_attempts WHERE outcome = 'pending'")
         }
         #expect(pending == "1")
         kill(running.process.processIdentifier, SIGKILL)
@@ -164,11 +183,15 @@ import Testing
         #expect(killed.status == SIGKILL)
         let states = try cli.run(["throttle", "status", "ada@example.com", "--json"]).jsonLines()
         #expect(states.first?["failures_in_window"] as? Int == 1)
-        #expect(try cli.sqlite("PRAGMA integrity_check") == "ok")
+        // The file survived the kill intact (SQLite only: a PostgreSQL server rolls the session back).
+        if backend == .sqlite {
+            #expect(try cli.sqlite("PRAGMA integrity_check") == "ok")
+        }
     }
 
-    @Test func givenStaffCommands_thenIdempotentAuditedAndTyped() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenStaffCommands_thenIdempotentAuditedAndTyped(_ backend: Backend) throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try register(cli).status == 0)
         let granted = try cli.run([
@@ -197,8 +220,10 @@ import Testing
 
     /// An out-of-range cost is a usage error like any bad value (SPEC 5.8); a cost too weak for a
     /// production database is configuration.
-    @Test func givenBcryptCostSettings_thenBadValuesAre64AndWeakProductionCostsAre78() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenBcryptCostSettings_thenBadValuesAre64AndWeakProductionCostsAre78(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let bad = try cli.run(
             ["register", "--email", "a@example.com", "--name", "A", "--password-stdin"],
@@ -213,11 +238,11 @@ import Testing
             ["register", "--email", "a@example.com", "--name", "A", "--password-stdin"],
             stdin: password, environment: ["CUSTCTL_BCRYPT_COST": "10"])
         #expect(strong.status == 0)
-        #expect(try cli.sqlite("SELECT substr(password_hash, 1, 7) FROM customers") == "$2b$10$")
+        #expect(try cli.sql("SELECT substr(password_hash, 1, 7) FROM customers") == "$2b$10$")
     }
 
-    @Test func givenPasswordCheck_thenVerdictWithoutStoring() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenPasswordCheck_thenVerdictWithoutStoring(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let good = try cli.run(["password", "check", "--json"], stdin: password)
         #expect(good.status == 0)
@@ -225,6 +250,11 @@ import Testing
         let bad = try cli.run(["password", "check", "--email", "falcon@example.com", "--json"], stdin: password)
         #expect(bad.status == 65)
         #expect(try bad.jsonError()["violations"] as? [String] == ["contains_email"])
-        #expect(!FileManager.default.fileExists(atPath: cli.database))
+        // No database was opened: no file (PostgreSQL: no table).
+        if backend == .sqlite {
+            #expect(!FileManager.default.fileExists(atPath: cli.database))
+        } else {
+            #expect(try cli.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        }
     }
 }

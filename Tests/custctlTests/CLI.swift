@@ -34,6 +34,7 @@ struct RunResult: Sendable {
 enum CLIError: Error {
     case notAnObject(String)
     case binaryMissing(String)
+    case notPostgreSQL
 }
 
 /// Runs the built `custctl` in a temporary folder of its own.
@@ -48,6 +49,11 @@ struct CLI: Sendable {
 
     /// The database: the default file inside `directory`, or this CLI's PostgreSQL URI.
     var database: String { postgresURI ?? directory.appendingPathComponent("custctl.db").path }
+
+    /// The name of this CLI's PostgreSQL database, or nil on SQLite.
+    var postgresDatabaseName: String? {
+        postgresURI.map { String($0.dropFirst("postgresql:///".count).prefix { $0 != "?" }) }
+    }
 
     /// A CLI on its own folder and, for PostgreSQL, its own new database on the test server.
     init(_ backend: Backend = .sqlite) throws {
@@ -130,9 +136,14 @@ struct CLI: Sendable {
     /// Runs SQL on this CLI's database: `psql` on PostgreSQL (booleans print as t/f), else the `sqlite3`
     /// shell (test set-up and inspection only).
     func sql(_ sql: String) throws -> String {
-        guard let postgresURI else { return try sqlite(sql) }
-        let name = String(postgresURI.dropFirst("postgresql:///".count).prefix { $0 != "?" })
-        return try PostgresServer.shared().psql(database: name, sql)
+        guard let postgresDatabaseName else { return try sqlite(sql) }
+        return try PostgresServer.shared().psql(database: postgresDatabaseName, sql)
+    }
+
+    /// Every row of this CLI's PostgreSQL database as `pg_dump --data-only` prints it.
+    func postgresDataDump() throws -> String {
+        guard let postgresURI else { throw CLIError.notPostgreSQL }
+        return try PostgresServer.output("/usr/bin/pg_dump", ["--data-only", "--no-owner", "--dbname", postgresURI])
     }
 
     /// Runs the `sqlite3` shell on the database (test set-up and inspection only).

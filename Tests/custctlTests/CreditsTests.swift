@@ -13,14 +13,17 @@ import Testing
     }
 
     private func ledgerIsConsistent(_ cli: CLI) throws -> Bool {
-        try cli.sqlite(
+        try cli.sql(
             """
-            SELECT (SELECT balance_after FROM credit_transactions ORDER BY id DESC LIMIT 1) = (SELECT SUM(amount) FROM credit_transactions)
+            SELECT CASE WHEN (SELECT balance_after FROM credit_transactions ORDER BY id DESC LIMIT 1)
+            = (SELECT SUM(amount) FROM credit_transactions) THEN 1 ELSE 0 END
             """) == "1"
     }
 
-    @Test func givenHundredProcessesAgainstFiftyCredits_thenExactlyFiftySucceed() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenHundredProcessesAgainstFiftyCredits_thenExactlyFiftySucceed(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try customer(cli, credits: 50)
         let results = try cli.runConcurrently(100) { i in
@@ -31,11 +34,13 @@ import Testing
         #expect(statuses.filter { $0 == 69 }.count == 50, "\(statuses)")
         #expect(try cli.run(["credits", "balance", "ada@example.com", "--json"]).json()["balance"] as? Int == 0)
         #expect(try ledgerIsConsistent(cli))
-        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'consume'") == "50")
+        #expect(try cli.sql("SELECT count(*) FROM credit_transactions WHERE kind = 'consume'") == "50")
     }
 
-    @Test func givenConcurrentReplaysOfOneKey_thenTheConsumptionAppliesOnce() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenConcurrentReplaysOfOneKey_thenTheConsumptionAppliesOnce(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try customer(cli, credits: 10)
         let results = try cli.runConcurrently(20) { _ in
@@ -48,7 +53,7 @@ import Testing
         let objects = try results.map { try $0.json() }
         #expect(objects.filter { $0["replayed"] as? Bool == false }.count == 1)
         #expect(objects.allSatisfy { $0["balance"] as? Int == 7 })
-        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'consume'") == "1")
+        #expect(try cli.sql("SELECT count(*) FROM credit_transactions WHERE kind = 'consume'") == "1")
         let conflict = try cli.run([
             "credits", "consume", "ada@example.com", "--amount", "2", "--idempotency-key", "deploy-7", "--json",
         ])
@@ -56,8 +61,10 @@ import Testing
         #expect(try conflict.jsonError()["error"] as? String == "idempotency_conflict")
     }
 
-    @Test func givenTheBillingJourney_thenRatesWarningsAndHistoryFollowTheDesign() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenTheBillingJourney_thenRatesWarningsAndHistoryFollowTheDesign(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try customer(cli, credits: 5)
         let noConsent = try cli.run(["billing", "payment-method", "ada@example.com", "--json"])
@@ -104,8 +111,8 @@ import Testing
             audit.contains("billing.subscribe") && audit.contains("billing.cancel") && audit.contains("credits.grant"))
     }
 
-    @Test func givenBadInput_thenTheDocumentedExitCodes() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenBadInput_thenTheDocumentedExitCodes(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try customer(cli)
         // "-1" reads as an unknown option (usage, 64); `--` makes it an amount, which is invalid data.
@@ -127,7 +134,7 @@ import Testing
         #expect(try cli.run(["credits", "grant", "ada@example.com", "5"]).status == 64)
         #expect(try cli.run(["credits", "balance", "nobody@example.com"]).status == 67)
         #expect(try cli.run(["credits", "history", "ada@example.com", "--limit", "0"]).status == 64)
-        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM credit_transactions") == "0")
         let expiring = try cli.run([
             "credits", "grant", "ada@example.com", "5", "--source", "promo", "--expires-at", "2099-01-31T00:00:00Z",
             "--json",

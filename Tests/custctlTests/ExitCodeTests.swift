@@ -96,10 +96,11 @@ import Testing
     }
 
     /// Real failures, one or more per exit code: each exits with the code the table gives its error.
-    @Test func givenRealFailures_thenEachExitsAsTheTableSays() throws {
+    @Test(arguments: Backend.allCases) func givenRealFailures_thenEachExitsAsTheTableSays(_ backend: Backend) throws {
         let documented = try Self.documented()
-        let cli = try CLI()
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
+        // A missing SQLite file named with --database (on both backends: the flag overrides CUSTCTL_DATABASE).
         let missing = cli.directory.appendingPathComponent("missing.db").path
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
         let cases: [(arguments: [String], environment: [String: String], stdin: String?)] = [

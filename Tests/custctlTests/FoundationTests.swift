@@ -3,28 +3,38 @@ import Testing
 
 /// End-to-end: the store, migrations and CLI conventions, through the built binary.
 @Suite struct FoundationTests {
-    @Test func givenNoDatabase_whenACommandChangesData_thenItIsCreatedMigratedAndPrivate() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenNoDatabase_whenACommandChangesData_thenItIsCreatedMigratedAndPrivate(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let reset = try cli.run(["throttle", "reset", "ada@example.com", "--json"])
         #expect(reset.status == 0)
-        #expect(try cli.mode(cli.database) == 0o600)
+        // The file's mode (SQLite only: a PostgreSQL database is the server's).
+        if backend == .sqlite {
+            #expect(try cli.mode(cli.database) == 0o600)
+        }
         let status = try cli.run(["migrate", "status", "--json"]).json()
         #expect((status["applied"] as? [String]) == (try cli.migrationNames()))
         #expect((status["pending"] as? [String]) == [])
         #expect(status["environment"] as? String == "development")
-        #expect(try cli.sqlite("PRAGMA journal_mode") == "wal")
+        if backend == .sqlite {  // the file's journal mode
+            #expect(try cli.sql("PRAGMA journal_mode") == "wal")
+        }
     }
 
-    @Test func givenTwentyProcesses_whenTheyCreateOneDatabaseAtOnce_thenAllSucceedAndSchemaIsCreatedOnce() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases)
+    func givenTwentyProcesses_whenTheyCreateOneDatabaseAtOnce_thenAllSucceedAndSchemaIsCreatedOnce(_ backend: Backend)
+        throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let results = try cli.runConcurrently(20) { _ in ["throttle", "reset", "ada@example.com", "--json"] }
         for result in results {
             #expect(result.status == 0, "stderr: \(result.stderr)")
         }
-        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == String(try cli.migrationNames().count))
-        #expect(try cli.sqlite("SELECT count(DISTINCT applied_at) FROM custctl_migrations") == "1")
+        #expect(try cli.sql("SELECT count(*) FROM custctl_migrations") == String(try cli.migrationNames().count))
+        #expect(try cli.sql("SELECT count(DISTINCT applied_at) FROM custctl_migrations") == "1")
     }
 
     @Test func givenAGarbageFile_whenACommandRuns_thenExit74AndTheFileIsUntouched() throws {
@@ -74,8 +84,10 @@ import Testing
         #expect(try cli.sqlite("SELECT api_key FROM customers") == "sk_live_1")
     }
 
-    @Test func givenPendingMigrations_whenAnOrdinaryCommandRuns_thenExit78UntilMigrate() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenPendingMigrations_whenAnOrdinaryCommandRuns_thenExit78UntilMigrate(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
         let newestTwo = Array(try cli.migrationNames().suffix(2))
@@ -97,11 +109,13 @@ import Testing
         #expect(try cli.run(["customer", "list"]).status == 0)
     }
 
-    @Test func givenADatabaseFromANewerCustctl_whenACommandRuns_thenExit78() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenADatabaseFromANewerCustctl_whenACommandRuns_thenExit78(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
-        _ = try cli.sqlite(
+        _ = try cli.sql(
             "INSERT INTO custctl_migrations (name, applied_at) VALUES ('999_from_the_future', '2030-01-01T00:00:00.000Z')"
         )
         for arguments in [
@@ -113,14 +127,28 @@ import Testing
         }
     }
 
-    @Test func givenACurrentDatabase_whenRollbackAll_thenNoCustctlTableIsLeft() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenACurrentDatabase_whenRollbackAll_thenNoCustctlTableIsLeft(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
         let result = try cli.run(["migrate", "rollback", "--yes", "--all", "--json"])
         #expect(result.status == 0)
         #expect((try result.json()["reverted"] as? [String]) == (try cli.migrationNames().reversed()))
-        #expect(try cli.sqlite("SELECT count(*) FROM sqlite_master") == "0")
+        // No table, index, trigger or sequence (on PostgreSQL: nor function) is left in the database.
+        if backend == .sqlite {
+            #expect(try cli.sql("SELECT count(*) FROM sqlite_master") == "0")
+        } else {
+            #expect(
+                try cli.sql(
+                    """
+                    SELECT (SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                      WHERE n.nspname = 'public')
+                    + (SELECT count(*) FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                      WHERE n.nspname = 'public')
+                    """) == "0")
+        }
         let status = try cli.run(["migrate", "status", "--json"]).json()
         #expect(status["layout"] as? String == "empty")
     }
@@ -145,15 +173,17 @@ import Testing
         #expect(files.count == 1)
     }
 
-    @Test func givenAProductionMark_whenRollingBack_thenRefusedWith78AndNothingChanges() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAProductionMark_whenRollingBack_thenRefusedWith78AndNothingChanges(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let marked = try cli.run(["migrate", "--mark", "production", "--json"])
         #expect(try marked.json()["environment"] as? String == "production")
         let refused = try cli.run(["migrate", "rollback", "--yes", "--all", "--json"])
         #expect(refused.status == 78)
         #expect(try refused.jsonError()["error"] as? String == "production_database")
-        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == String(try cli.migrationNames().count))
+        #expect(try cli.sql("SELECT count(*) FROM custctl_migrations") == String(try cli.migrationNames().count))
         #expect(try cli.run(["migrate", "--mark", "staging"]).status == 0)
         #expect(try cli.run(["migrate", "rollback", "--yes"]).status == 0)
         #expect(try cli.run(["migrate", "--mark", "nowhere"]).status == 64)
@@ -196,8 +226,10 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cli.database))
     }
 
-    @Test func givenCustomers_whenListedWithJSON_thenOneObjectPerLineInIdOrder() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenCustomers_whenListedWithJSON_thenOneObjectPerLineInIdOrder(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate"]).status == 0)
         try insertCustomer(cli, id: 2, email: "b@example.com")
@@ -216,8 +248,10 @@ import Testing
         #expect(try cli.run(["customer", "list", "--quiet"]).stderr.isEmpty)
     }
 
-    @Test func givenBadInput_whenCommandsRun_thenEachExitCodeMeansOneThing() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenBadInput_whenCommandsRun_thenEachExitCodeMeansOneThing(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let unknownFlag = try cli.run(["customer", "list", "--bogus", "--json"])
         #expect(unknownFlag.status == 64)
@@ -259,21 +293,23 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: cli.database))
     }
 
+    /// Inserts a customer into the CLI's database (either backend), or into the SQLite file `database`.
     private func insertCustomer(_ cli: CLI, id: Int, email: String, staff: Bool = false, database: String? = nil) throws
     {
-        _ = try cli.sqlite(
-            """
+        let insert = """
             INSERT INTO customers (id, name, email, email_normalized, is_staff, admin_level, created_at, updated_at)
-            VALUES (\(id), 'Test \(id)', '\(email)', lower('\(email)'), \(staff ? 1 : 0), \(staff ? "'full'" : "NULL"),
-                    '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
-            """, database: database)
+            VALUES (\(id), 'Test \(id)', '\(email)', lower('\(email)'), \(staff ? "true" : "false"),
+                    \(staff ? "'full'" : "NULL"), '2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.000Z')
+            """
+        _ = try database.map { try cli.sqlite(insert, database: $0) } ?? cli.sql(insert)
     }
 }
 
 /// End-to-end: customer administration and the diagnostic flags.
 @Suite struct CustomerAdminTests {
-    @Test func givenACustomer_whenUpdatedDeactivatedAndActivated_thenEachIsAuditedAndLoginFollows() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases)
+    func givenACustomer_whenUpdatedDeactivatedAndActivated_thenEachIsAuditedAndLoginFollows(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let password = "Tr1cky-Falcon-Orbit\n"
         #expect(
@@ -304,13 +340,20 @@ import Testing
             try cli.run(["audit", "list", "--limit", "2", "--json"]).jsonLines()[1]["actor"] as? String == "oncall")
     }
 
-    @Test func givenVerbose_thenDiagnosticsGoToStderrAndDataStaysOnStdout() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenVerbose_thenDiagnosticsGoToStderrAndDataStaysOnStdout(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate", "--quiet"]).status == 0)
         let verbose = try cli.run(["customer", "list", "--json", "--verbose"])
         #expect(verbose.status == 0)
-        #expect(verbose.stderr.contains("database: custctl.db"))
+        if backend == .sqlite {
+            #expect(verbose.stderr.contains("database: custctl.db"))
+        } else {
+            #expect(verbose.stderr.contains("database: "), "\(verbose.stderr)")
+            #expect(verbose.stderr.contains(cli.postgresDatabaseName ?? "?"), "\(verbose.stderr)")
+        }
         #expect(verbose.stdout.isEmpty)
         #expect(try cli.run(["customer", "list", "--json"]).stderr.isEmpty)
     }

@@ -13,8 +13,11 @@ import Testing
 
     // MARK: - password set
 
-    @Test func givenAProvisionedCustomerWithoutPassword_whenAPasswordIsSet_thenItLogsInAndItIsAudited() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases)
+    func givenAProvisionedCustomerWithoutPassword_whenAPasswordIsSet_thenItLogsInAndItIsAudited(_ backend: Backend)
+        throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         let login = ["login", "--email", "ada@example.com", "--password-stdin", "--json"]
@@ -27,11 +30,13 @@ import Testing
             $0["action"] as? String == "password.set"
         }
         #expect(entry?["subject"] as? String == "ada@example.com")
-        #expect(!(try cli.sqlite("SELECT details FROM audit_log").contains("Tr1cky")))
+        #expect(!(try cli.sql("SELECT details FROM audit_log").contains("Tr1cky")))
     }
 
-    @Test func givenAThrottledEmail_whenItsPasswordIsSet_thenTheThrottleIsCleared() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAThrottledEmail_whenItsPasswordIsSet_thenTheThrottleIsCleared(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         for _ in 1...5 {
@@ -42,8 +47,10 @@ import Testing
         #expect(try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: password).status == 0)
     }
 
-    @Test func givenBadInput_whenSettingAPassword_thenTheDocumentedCodesAndNothingChanges() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenBadInput_whenSettingAPassword_thenTheDocumentedCodesAndNothingChanges(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         let weak = try cli.run(["password", "set", "ada@example.com", "--password-stdin", "--json"], stdin: "short\n")
@@ -56,14 +63,15 @@ import Testing
         let nobody = try cli.run(
             ["password", "set", "nobody@example.com", "--password-stdin", "--json"], stdin: password)
         #expect(nobody.status == 67)
-        #expect(try cli.sqlite("SELECT count(*) FROM customers WHERE password_hash IS NOT NULL") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM customers WHERE password_hash IS NOT NULL") == "0")
         #expect(try cli.run(["password", "set", "ada@example.com", "--password", "x"]).status == 64)
     }
 
     // MARK: - secrets on a terminal
 
-    @Test func givenATerminal_whenSettingAPassword_thenAskedTwiceWithoutEchoAndAgainAfterAMistake() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases)
+    func givenATerminal_whenSettingAPassword_thenAskedTwiceWithoutEchoAndAgainAfterAMistake(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         let run = try cli.terminal(
@@ -82,8 +90,10 @@ import Testing
         #expect(try cli.run(["login", "--email", "ada@example.com", "--password-stdin"], stdin: password).status == 0)
     }
 
-    @Test func givenThreeMismatches_whenSettingAPassword_then65AndNothingSet() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenThreeMismatches_whenSettingAPassword_then65AndNothingSet(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         var steps: [TerminalStep] = []
@@ -94,12 +104,12 @@ import Testing
         }
         let run = try cli.terminal(["password", "set", "ada@example.com"], steps)
         #expect(run.status == 65, "\(run.transcript)")
-        #expect(try cli.sqlite("SELECT count(*) FROM customers WHERE password_hash IS NOT NULL") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM customers WHERE password_hash IS NOT NULL") == "0")
     }
 
-    @Test(arguments: ["SIGINT", "SIGTERM"])
-    func givenAPasswordPrompt_whenInterrupted_thenTheTerminalEchoesAgain(signal: String) throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases, ["SIGINT", "SIGTERM"])
+    func givenAPasswordPrompt_whenInterrupted_thenTheTerminalEchoesAgain(_ backend: Backend, signal: String) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate", "--quiet"]).status == 0)
         let run = try cli.terminal(
@@ -109,8 +119,10 @@ import Testing
         #expect(run.echo, "echo is off after \(signal)")
     }
 
-    @Test func givenAPasswordPrompt_whenInputEnds_thenTheTerminalEchoesAgain() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAPasswordPrompt_whenInputEnds_thenTheTerminalEchoesAgain(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate", "--quiet"]).status == 0)
         let run = try cli.terminal(["login", "--email", "ada@example.com"], [.expect("Password:"), .close])
@@ -118,8 +130,10 @@ import Testing
         #expect(run.echo)
     }
 
-    @Test func givenATerminal_whenCheckingAPassword_thenItIsAskedWithoutEcho() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenATerminal_whenCheckingAPassword_thenItIsAskedWithoutEcho(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let run = try cli.terminal(
             ["password", "check"], [.expect("Password:"), .send("Zebra-Quartz-Secret-9183\n"), .expect("passes")])
@@ -129,8 +143,10 @@ import Testing
     }
     // MARK: - credits adjust
 
-    @Test func givenAMistakenGrant_whenAdjusted_thenTheLedgerCorrectsItWithTheReason() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAMistakenGrant_whenAdjusted_thenTheLedgerCorrectsItWithTheReason(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)  // 5 trial credits
         let removed = try cli.run(
@@ -162,11 +178,13 @@ import Testing
         }
         #expect(audit.count == 2)
         #expect((audit.last?["details"] as? [String: Any])?["reason"] as? String == "trial credits twice")
-        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'adjust'") == "2")
+        #expect(try cli.sql("SELECT count(*) FROM credit_transactions WHERE kind = 'adjust'") == "2")
     }
 
-    @Test func givenBadAdjustments_thenTheDocumentedCodesAndNothingWritten() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenBadAdjustments_thenTheDocumentedCodesAndNothingWritten(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         let tooMuch = try cli.run(
@@ -180,13 +198,15 @@ import Testing
                 == 64)
         #expect(try cli.run(["credits", "adjust", "ada@example.com", "--add", "0", "--reason", "x"]).status == 65)
         #expect(try cli.run(["credits", "adjust", "nobody@example.com", "--add", "1", "--reason", "x"]).status == 67)
-        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions WHERE kind = 'adjust'") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM credit_transactions WHERE kind = 'adjust'") == "0")
         #expect(try cli.run(["doctor"]).status == 0)
     }
     // MARK: - customer erase
 
-    @Test func givenAFullCustomer_whenErased_thenEverythingPersonalGoesAndTheLedgerStays() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAFullCustomer_whenErased_thenEverythingPersonalGoesAndTheLedgerStays(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let provisioned = try cli.run(
             [
@@ -203,27 +223,35 @@ import Testing
         #expect(dry["dry_run"] as? Bool == true)
         #expect(dry["forge_accounts_unlinked"] as? [String] == ["github:ada-l"])
         #expect(dry["api_keys_revoked"] as? Int == 1)
-        #expect(try cli.sqlite("SELECT email FROM customers") == "Ada@Example.com")
+        #expect(try cli.sql("SELECT email FROM customers") == "Ada@Example.com")
         let erased = try cli.run(["customer", "erase", "ada@example.com", "--yes", "--json"])
         #expect(erased.status == 0, "\(erased.stderr)")
         #expect(try erased.json()["email"] as? String == "erased-1@erased.invalid")
-        let row = try cli.sqlite(
+        let row = try cli.sql(
             """
-            SELECT email, name, coalesce(company_name, '-'), metadata, coalesce(password_hash, '-'), is_staff,
-              coalesce(admin_level, '-'), active, erased_at IS NOT NULL FROM customers
+            SELECT email, name, coalesce(company_name, '-'), metadata, coalesce(password_hash, '-'),
+              CASE WHEN is_staff THEN 1 ELSE 0 END, coalesce(admin_level, '-'), CASE WHEN active THEN 1 ELSE 0 END,
+              CASE WHEN erased_at IS NOT NULL THEN 1 ELSE 0 END FROM customers
             """)
         #expect(row == "erased-1@erased.invalid|erased|-|{}|-|0|-|0|1")
-        #expect(try cli.sqlite("SELECT count(*) FROM forge_accounts") == "0")
-        #expect(try cli.sqlite("SELECT count(*) FROM scheduled_emails WHERE sent_at IS NULL") == "0")
-        #expect(try cli.sqlite("SELECT count(*) FROM login_attempts") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM forge_accounts") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM scheduled_emails WHERE sent_at IS NULL") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM login_attempts") == "0")
         #expect(try cli.run(["apikey", "verify"], stdin: key + "\n").status == 77)
         #expect(try cli.run(["credits", "balance", "1", "--json"]).json()["balance"] as? Int == 4)
-        #expect(try cli.sqlite("SELECT count(*) FROM credit_transactions") == "2")
-        // No trace of the address anywhere in the database file but its SHA-256.
-        #expect(try cli.sqlite("PRAGMA wal_checkpoint(TRUNCATE)").hasPrefix("0"))
-        let file = try Data(contentsOf: URL(fileURLWithPath: cli.database))
-        #expect(file.range(of: Data("ada@example.com".utf8)) == nil)
-        #expect(file.range(of: Data("Ada Lovelace".utf8)) == nil)
+        #expect(try cli.sql("SELECT count(*) FROM credit_transactions") == "2")
+        // No trace of the address anywhere in the database file but its SHA-256 (on PostgreSQL: in no
+        // table's data, as pg_dump prints it).
+        if backend == .sqlite {
+            #expect(try cli.sql("PRAGMA wal_checkpoint(TRUNCATE)").hasPrefix("0"))
+            let file = try Data(contentsOf: URL(fileURLWithPath: cli.database))
+            #expect(file.range(of: Data("ada@example.com".utf8)) == nil)
+            #expect(file.range(of: Data("Ada Lovelace".utf8)) == nil)
+        } else {
+            let dump = try cli.postgresDataDump().lowercased()
+            #expect(!dump.contains("ada@example.com"))
+            #expect(!dump.contains("ada lovelace"))
+        }
         let answer = try cli.run(["customer", "erased", "ADA@example.com", "--json"])
         #expect(answer.status == 0)
         #expect(try answer.json()["customer_id"] as? Int == 1)
@@ -234,35 +262,41 @@ import Testing
         #expect(try cli.run(["doctor"]).status == 0)
     }
 
-    @Test func givenNoTerminal_whenErasingWithoutYes_then64NamingYesAndNothingChanges() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenNoTerminal_whenErasingWithoutYes_then64NamingYesAndNothingChanges(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         let refused = try cli.run(["customer", "erase", "ada@example.com", "--json"])
         #expect(refused.status == 64)
         #expect(refused.stderr.contains("--yes"))
-        #expect(try cli.sqlite("SELECT email FROM customers") == "ada@example.com")
+        #expect(try cli.sql("SELECT email FROM customers") == "ada@example.com")
         #expect(try cli.run(["customer", "erase", "nobody@example.com", "--yes"]).status == 67)
     }
 
-    @Test func givenATerminal_whenErasing_thenTheEmailMustBeTyped() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenATerminal_whenErasing_thenTheEmailMustBeTyped(_ backend: Backend)
+        throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         try provision(cli)
         let wrong = try cli.terminal(
             ["customer", "erase", "1"], [.expect("Type ada@example.com"), .send("yes\n")])
         #expect(wrong.status == 1, "\(wrong.transcript)")
-        #expect(try cli.sqlite("SELECT email FROM customers") == "ada@example.com")
+        #expect(try cli.sql("SELECT email FROM customers") == "ada@example.com")
         let right = try cli.terminal(
             ["customer", "erase", "1"],
             [.expect("Type ada@example.com"), .send("ada@example.com\n"), .expect("erased")])
         #expect(right.status == 0, "\(right.transcript)")
-        #expect(try cli.sqlite("SELECT email FROM customers") == "erased-1@erased.invalid")
+        #expect(try cli.sql("SELECT email FROM customers") == "erased-1@erased.invalid")
     }
     // MARK: - confirmations
 
-    @Test func givenNoTerminal_whenRollingBackWithoutYes_then64NamingYesAndNothingReverted() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenNoTerminal_whenRollingBackWithoutYes_then64NamingYesAndNothingReverted(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate", "--quiet"]).status == 0)
         let refused = try cli.run(["migrate", "rollback", "--all", "--json"])
@@ -271,8 +305,10 @@ import Testing
         #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
     }
 
-    @Test func givenProduction_whenRollingBackWithoutYes_thenTheRefusalComesFirst() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenProduction_whenRollingBackWithoutYes_thenTheRefusalComesFirst(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate", "--mark", "production", "--quiet"]).status == 0)
         let refused = try cli.run(["migrate", "rollback", "--json"])
@@ -282,8 +318,9 @@ import Testing
         #expect(dry.status == 0)
     }
 
-    @Test func givenATerminal_whenRollingBack_thenYesMustBeTyped() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenATerminal_whenRollingBack_thenYesMustBeTyped(_ backend: Backend) throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["migrate", "--quiet"]).status == 0)
         let declined = try cli.terminal(["migrate", "rollback"], [.expect("Type yes"), .send("no\n")])
@@ -298,8 +335,10 @@ import Testing
 
 /// Repeats of state changes (SPEC 9): no-ops exit 0 with changed false; a target that never existed is 67.
 @Suite struct RepeatTests {
-    @Test func givenAForgeAccountUnlinkedTwice_thenTheRepeatIsANoOpButANeverLinkedOneIs67() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAForgeAccountUnlinkedTwice_thenTheRepeatIsANoOpButANeverLinkedOneIs67(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(
             try cli.run([
@@ -312,18 +351,19 @@ import Testing
         #expect(again.status == 0)
         #expect(try again.json()["changed"] as? Bool == false)
         #expect(try cli.run(["forge", "unlink", "ada@example.com", "gitlab:ada"]).status == 67)
-        #expect(try cli.sqlite("SELECT count(*) FROM audit_log WHERE action = 'forge.unlink'") == "1")
+        #expect(try cli.sql("SELECT count(*) FROM audit_log WHERE action = 'forge.unlink'") == "1")
     }
 
-    @Test func givenSeveralEmailIds_whenMarkedSent_thenAllOrNone() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenSeveralEmailIds_whenMarkedSent_thenAllOrNone(_ backend: Backend) throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
         #expect(try cli.run(["provision", "--email", "bob@example.com", "--name", "Bob", "--quiet"]).status == 0)
         let ids = try cli.run(["emails", "due", "--json"]).jsonLines().compactMap { $0["id"] as? Int }.map(String.init)
         #expect(ids.count == 2)
         #expect(try cli.run(["emails", "mark-sent"] + ids + ["9999"]).status == 67)
-        #expect(try cli.sqlite("SELECT count(*) FROM scheduled_emails WHERE sent_at IS NOT NULL") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM scheduled_emails WHERE sent_at IS NOT NULL") == "0")
         let marked = try cli.run(["emails", "mark-sent"] + ids + ["--json"]).jsonLines()
         #expect(marked.map { $0["changed"] as? Bool } == [true, true])
         let again = try cli.run(["emails", "mark-sent", ids[0], ids[1], "--json"]).jsonLines()

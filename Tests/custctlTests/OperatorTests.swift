@@ -3,8 +3,8 @@ import Testing
 
 /// End-to-end: terminal manners and consistent answers for an operator at a shell (SPEC 2 and 9).
 @Suite struct OperatorTests {
-    @Test func givenQuiet_thenOnlyErrorsAndSecretsArePrinted() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenQuiet_thenOnlyErrorsAndSecretsArePrinted(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let migrated = try cli.run(["migrate", "--quiet"])
         #expect(migrated.stdout.isEmpty && migrated.stderr.isEmpty, "\(migrated)")
@@ -22,24 +22,31 @@ import Testing
         #expect(failed.stderr.hasPrefix("error:"))
     }
 
-    @Test func givenGlobalOptionsBetweenAGroupAndItsVerb_thenTheyWork() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenGlobalOptionsBetweenAGroupAndItsVerb_thenTheyWork(_ backend: Backend)
+        throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
         let balance = try cli.run(["credits", "--json", "balance", "ada@example.com"])
         #expect(balance.status == 0, "\(balance.stderr)")
         #expect(try balance.json()["balance"] as? Int == 5)
-        let other = cli.directory.appendingPathComponent("other.db").path
+        let other =
+            backend == .sqlite
+            ? cli.directory.appendingPathComponent("other.db").path : try PostgresServer.shared().createDatabase()
         #expect(try cli.run(["migrate", "--database", other, "--quiet"]).status == 0)
         #expect(try cli.run(["customer", "--database", other, "list", "--json"]).stdout.isEmpty)
     }
 
-    @Test(arguments: [
-        (["custmer", "list"], "custctl customer"), (["credits", "balanse", "x"], "custctl credits balance"),
-        (["migrate", "stauts"], "custctl migrate status"),
-    ])
-    func givenAMistypedCommand_thenTheNearestIsSuggested(arguments: [String], suggestion: String) throws {
-        let cli = try CLI()
+    @Test(
+        arguments: Backend.allCases,
+        [
+            (["custmer", "list"], "custctl customer"), (["credits", "balanse", "x"], "custctl credits balance"),
+            (["migrate", "stauts"], "custctl migrate status"),
+        ])
+    func givenAMistypedCommand_thenTheNearestIsSuggested(_ backend: Backend, _ mistake: ([String], String)) throws {
+        let (arguments, suggestion) = mistake
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let result = try cli.run(arguments)
         #expect(result.status == 64)
@@ -56,17 +63,24 @@ import Testing
         }
     }
 
-    @Test func givenADryRunOnANewPath_thenNoFileIsCreated() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenADryRunOnANewPath_thenNoFileIsCreated(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let dry = try cli.run(["migrate", "--dry-run", "--json"])
         #expect(dry.status == 0)
         #expect((try dry.json()["applied"] as? [String])?.first == "001_create_customers")
-        #expect(!FileManager.default.fileExists(atPath: cli.database))
+        // Nothing was written: no file (on PostgreSQL, whose database exists already: no table).
+        if backend == .sqlite {
+            #expect(!FileManager.default.fileExists(atPath: cli.database))
+        } else {
+            #expect(try cli.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "0")
+        }
     }
 
-    @Test func givenWideCharacters_whenListedAsATable_thenColumnsAlignByDisplayWidth() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenWideCharacters_whenListedAsATable_thenColumnsAlignByDisplayWidth(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         for (email, name) in [("a@example.com", "山田太郎"), ("b@example.com", "Bob"), ("c@example.com", "Zoë 🎉")] {
             #expect(try cli.run(["provision", "--email", email, "--name", name, "--quiet"]).status == 0)
@@ -91,8 +105,8 @@ import Testing
         }
     }
 
-    @Test func givenBillingCanceledTwice_thenTheRepeatIsANoOp() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenBillingCanceledTwice_thenTheRepeatIsANoOp(_ backend: Backend) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
         #expect(try cli.run(["billing", "payment-method", "ada@example.com", "--consent", "--quiet"]).status == 0)
@@ -102,7 +116,7 @@ import Testing
         let second = try cli.run(["billing", "cancel", "ada@example.com", "--json"])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try second.json()["changed"] as? Bool == false)
-        #expect(try cli.sqlite("SELECT count(*) FROM audit_log WHERE action = 'billing.cancel'") == "1")
+        #expect(try cli.sql("SELECT count(*) FROM audit_log WHERE action = 'billing.cancel'") == "1")
     }
 }
 
@@ -150,8 +164,10 @@ import Testing
 
 /// Progress on a terminal.
 @Suite struct ProgressTests {
-    @Test func givenASeedOnATerminal_thenTheProgressBarEndsOnceWithItsLastLine() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenASeedOnATerminal_thenTheProgressBarEndsOnceWithItsLastLine(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let run = try cli.terminal(["seed", "--count", "2000"], [.expect("seeded")])
         #expect(run.status == 0, "\(run.transcript)")
@@ -162,8 +178,10 @@ import Testing
 /// The hot read commands are recognised before the full parser; every form must answer as the full
 /// parser would.
 @Suite struct HotCommandTests {
-    @Test func givenEveryFormOfABalanceRead_thenTheAnswersAreTheFullParsersAnswers() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenEveryFormOfABalanceRead_thenTheAnswersAreTheFullParsersAnswers(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--quiet"]).status == 0)
         let database = cli.database

@@ -3,8 +3,10 @@ import Testing
 
 /// End-to-end: provision (single, batch, Stripe), API keys, forge accounts, the outbox.
 @Suite struct ProvisioningEndToEndTests {
-    @Test func givenOneCustomer_whenProvisioned_thenJSONHasTheContractKeysAndTheKeyWorks() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenOneCustomer_whenProvisioned_thenJSONHasTheContractKeysAndTheKeyWorks(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let result = try cli.run([
             "provision", "--email", "ada@example.com", "--name", "Ada", "--company", "Engines",
@@ -27,7 +29,7 @@ import Testing
                 "source": "gh_marketplace"
             ])
         #expect(try cli.run(["emails", "due", "--json"]).jsonLines().map { $0["template"] as? String } == ["welcome"])
-        #expect(try cli.sqlite("SELECT count(*) FROM scheduled_emails") == "4")
+        #expect(try cli.sql("SELECT count(*) FROM scheduled_emails") == "4")
     }
 
     @Test func givenAProvisionedKey_thenItsPlaintextIsInNeitherTheDatabaseNorTheWAL() throws {
@@ -48,8 +50,10 @@ import Testing
         }
     }
 
-    @Test func givenRepeatsAndConflicts_thenExitCodesFollowTheSpec() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenRepeatsAndConflicts_thenExitCodesFollowTheSpec(_ backend: Backend)
+        throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let base = ["provision", "--email", "ada@example.com", "--name", "Ada", "--json"]
         #expect(try cli.run(base).status == 0)
@@ -82,7 +86,7 @@ import Testing
         ])
         #expect(clash.status == 73)
         #expect(try clash.jsonError()["error"] as? String == "namespace_taken")
-        #expect(try cli.sqlite("SELECT count(*) FROM customers WHERE email = 'e@example.com'") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM customers WHERE email = 'e@example.com'") == "0")
         #expect(try cli.run(["provision", "--email", "bad", "--name", "X"]).status == 65)
         #expect(
             try cli.run(["provision", "--email", "f@example.com", "--name", "F", "--forge", "sourceforge:x"]).status
@@ -92,8 +96,10 @@ import Testing
             try cli.run(["provision", "--email", "f@example.com", "--name", "F", "--billing", "paypal"]).status == 64)
     }
 
-    @Test func givenABatchWithABadLine_whenPerRecord_thenOthersLandAndTheLineIsReported() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenABatchWithABadLine_whenPerRecord_thenOthersLandAndTheLineIsReported(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let file = cli.directory.appendingPathComponent("batch.csv").path
         try
@@ -105,12 +111,14 @@ import Testing
         #expect(lines.map { $0["line"] as? Int } == [2, 3, 4])
         #expect(lines[1]["error"] as? String == "invalid_email")
         #expect(lines[0]["created"] as? Bool == true && lines[2]["created"] as? Bool == true)
-        #expect(try cli.sqlite("SELECT company_name FROM customers WHERE email = 'a@x.io'") == "Quote \"Co\"")
-        #expect(try cli.sqlite("SELECT count(*) FROM forge_accounts") == "3")
+        #expect(try cli.sql("SELECT company_name FROM customers WHERE email = 'a@x.io'") == "Quote \"Co\"")
+        #expect(try cli.sql("SELECT count(*) FROM forge_accounts") == "3")
     }
 
-    @Test func givenABatchWithABadLine_whenAtomic_thenNothingIsWrittenAndTheLineIsNamed() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenABatchWithABadLine_whenAtomic_thenNothingIsWrittenAndTheLineIsNamed(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let file = cli.directory.appendingPathComponent("batch.jsonl").path
         try """
@@ -122,7 +130,7 @@ import Testing
         let bad = try cli.run(["provision", "--file", file, "--atomic", "--json"])
         #expect(bad.status == 65)
         #expect(try bad.jsonError()["line"] as? Int == 3)
-        #expect(try cli.sqlite("SELECT count(*) FROM customers") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM customers") == "0")
         try """
         {"email":"a@x.io","name":"A","forge":["github:a"]}
         {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
@@ -131,7 +139,7 @@ import Testing
         let conflict = try cli.run(["provision", "--file", file, "--atomic", "--json"])
         #expect(conflict.status == 73)
         #expect(try conflict.jsonError()["line"] as? Int == 3)
-        #expect(try cli.sqlite("SELECT count(*) FROM customers") == "0")
+        #expect(try cli.sql("SELECT count(*) FROM customers") == "0")
         try """
         {"email":"a@x.io","name":"A","forge":["github:a"]}
         {"email":"b@x.io","name":"B","idempotency_key":"b-1"}
@@ -139,7 +147,7 @@ import Testing
         let good = try cli.run(["provision", "--file", file, "--atomic", "--json"])
         #expect(good.status == 0)
         #expect(try good.jsonLines().count == 2)
-        #expect(try cli.sqlite("SELECT count(*) FROM customers") == "2")
+        #expect(try cli.sql("SELECT count(*) FROM customers") == "2")
         #expect(
             try cli.run(["provision", "--file", cli.directory.appendingPathComponent("missing.csv").path]).status == 66)
         #expect(try cli.run(["provision", "--file", cli.directory.path, "--input-format", "csv"]).status == 66)
@@ -176,8 +184,10 @@ import Testing
         #expect(try cli.sqlite("SELECT stripe_customer_id FROM customers") == "cus_fake0001")
     }
 
-    @Test func givenStripeFailures_thenClearErrorsAndNothingWritten() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenStripeFailures_thenClearErrorsAndNothingWritten(_ backend: Backend)
+        throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let args = ["provision", "--email", "ada@example.com", "--name", "Ada", "--billing", "stripe", "--json"]
         for (mode, status, code) in [
@@ -189,21 +199,23 @@ import Testing
             let failed = try cli.run(args, environment: stripe.environment)
             #expect(failed.status == status, "\(mode)")
             #expect(try failed.jsonError()["error"] as? String == code, "\(mode)")
-            #expect(try cli.sqlite("SELECT count(*) FROM customers") == "0")
+            #expect(try cli.sql("SELECT count(*) FROM customers") == "0")
             if mode == "fail-first" {
                 let retried = try cli.run(args, environment: stripe.environment)
                 #expect(retried.status == 0)
                 let keys = try stripe.requests().compactMap { $0["idempotency_key"] as? String }
                 #expect(keys.count == 2 && keys[0] == keys[1])
-                _ = try cli.sqlite("DELETE FROM customers")
+                _ = try cli.sql("DELETE FROM customers")
             }
         }
         let unconfigured = try cli.run(args, environment: ["STRIPE_API_KEY": ""])
         #expect(unconfigured.status == 78)
     }
 
-    @Test func givenKeyAdministration_thenRotationOverlapAndRevocationAcrossProcesses() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenKeyAdministration_thenRotationOverlapAndRevocationAcrossProcesses(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let provisioned = try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada", "--json"]).json()
         let original = try #require(provisioned["api_key"] as? String)
@@ -221,13 +233,15 @@ import Testing
         #expect(try cli.run(["apikey", "rotate", String(ciId)]).status == 69)  // revoked: never revived
         #expect(try cli.run(["apikey", "revoke", "cck_nothere"]).status == 67)
         #expect(try cli.run(["apikey", "rotate", String(ciId), "--overlap", "soon"]).status == 65)
-        _ = try cli.sqlite("UPDATE customers SET active = 0")
+        _ = try cli.sql("UPDATE customers SET active = false")
         #expect(try cli.run(["apikey", "verify"], stdin: original + "\n").status == 77)
         #expect(try cli.run(["apikey", "verify"], stdin: "\n").status == 77)
     }
 
-    @Test func givenForgeAndOutboxCommands_thenLinkUnlinkListAndMarkSent() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenForgeAndOutboxCommands_thenLinkUnlinkListAndMarkSent(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada"]).status == 0)
         #expect(try cli.run(["provision", "--email", "bob@example.com", "--name", "Bob"]).status == 0)

@@ -5,8 +5,8 @@ import Testing
 /// the whole customer in `customer show`, ledger notes and fix ids.
 @Suite struct ReadingTests {
     /// A database with five provisioned customers (each: one key, one forge account, emails, a grant).
-    static func fiveCustomers() throws -> CLI {
-        let cli = try CLI()
+    static func fiveCustomers(_ backend: Backend) throws -> CLI {
+        let cli = try CLI(backend)
         for n in 1...5 {
             let result = try cli.run([
                 "provision", "--email", "c\(n)@example.com", "--name", "C\(n)", "--forge", "github:c\(n)", "--quiet",
@@ -20,14 +20,17 @@ import Testing
         try result.jsonLines().compactMap { $0[key] as? Int }
     }
 
-    @Test(arguments: [
-        (["customer", "list"], false), (["apikey", "list"], false), (["forge", "list"], false),
-        (["audit", "list"], true), (["credits", "history", "c1@example.com"], true),
-    ])
+    @Test(
+        arguments: Backend.allCases,
+        [
+            (["customer", "list"], false), (["apikey", "list"], false), (["forge", "list"], false),
+            (["audit", "list"], true), (["credits", "history", "c1@example.com"], true),
+        ])
     func givenMoreRowsThanTheLimit_thenPagesFollowOneAnotherAndTheNextIsNamedOnStderr(
-        list: [String], newestFirst: Bool
+        _ backend: Backend, _ listing: ([String], Bool)
     ) throws {
-        let cli = try Self.fiveCustomers()
+        let (list, newestFirst) = listing
+        let cli = try Self.fiveCustomers(backend)
         defer { cli.cleanUp() }
         #expect(
             try cli.run(["credits", "grant", "c1@example.com", "2", "--source", "manual", "--quiet"]).status == 0)
@@ -51,8 +54,9 @@ import Testing
         #expect(try cli.run(list + ["--limit", "0"]).status == 64)
     }
 
-    @Test func givenDueEmails_whenPaged_thenTheyFollowInDueOrder() throws {
-        let cli = try Self.fiveCustomers()
+    @Test(arguments: Backend.allCases) func givenDueEmails_whenPaged_thenTheyFollowInDueOrder(_ backend: Backend) throws
+    {
+        let cli = try Self.fiveCustomers(backend)
         defer { cli.cleanUp() }
         let all = try Self.ids(cli.run(["emails", "due", "--json"]))
         #expect(all.count == 5)
@@ -63,8 +67,10 @@ import Testing
         #expect(second.stderr.isEmpty)
     }
 
-    @Test func givenAuditFilters_thenOnlyThatActionOrGroupSinceTheInstant() throws {
-        let cli = try Self.fiveCustomers()
+    @Test(arguments: Backend.allCases) func givenAuditFilters_thenOnlyThatActionOrGroupSinceTheInstant(
+        _ backend: Backend
+    ) throws {
+        let cli = try Self.fiveCustomers(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["credits", "grant", "c2@example.com", "4", "--source", "manual"]).status == 0)
         #expect(try cli.run(["apikey", "create", "c2@example.com", "--name", "ci", "--quiet"]).status == 0)
@@ -79,8 +85,9 @@ import Testing
         #expect(try cli.run(["audit", "list", "--action", "x y"]).status == 64)
     }
 
-    @Test func givenCSV_thenRFC4180WithAHeaderAndValuesAsStored() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenCSV_thenRFC4180WithAHeaderAndValuesAsStored(_ backend: Backend) throws
+    {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(
             try cli.run([
@@ -96,8 +103,10 @@ import Testing
         #expect(try cli.run(["customer", "list", "--csv", "--json"]).status == 64)
     }
 
-    @Test func givenACustomer_whenShown_thenBalancePlanKeysAndForgeAccountsAreThere() throws {
-        let cli = try Self.fiveCustomers()
+    @Test(arguments: Backend.allCases) func givenACustomer_whenShown_thenBalancePlanKeysAndForgeAccountsAreThere(
+        _ backend: Backend
+    ) throws {
+        let cli = try Self.fiveCustomers(backend)
         defer { cli.cleanUp() }
         let shown = try cli.run(["customer", "show", "c1@example.com", "--json"]).json()
         #expect(shown["balance"] as? Int == 5)
@@ -113,8 +122,10 @@ import Testing
         }
     }
 
-    @Test func givenFixIdsAndNotes_thenHistoryShowsThemAndARepeatedFixIsRefused() throws {
-        let cli = try Self.fiveCustomers()
+    @Test(arguments: Backend.allCases) func givenFixIdsAndNotes_thenHistoryShowsThemAndARepeatedFixIsRefused(
+        _ backend: Backend
+    ) throws {
+        let cli = try Self.fiveCustomers(backend)
         defer { cli.cleanUp() }
         #expect(
             try cli.run(["credits", "grant", "c1@example.com", "3", "--source", "manual", "--note", "goodwill"])

@@ -64,36 +64,61 @@ import Testing
             ])
     }
 
+    /// One tampering with a database: its SQL on SQLite, its SQL on PostgreSQL when that differs (triggers are
+    /// written differently), and the doctor check that must report it.
+    struct Tampering: Sendable, CustomTestStringConvertible {
+        let sqlite: String
+        var postgresql: String? = nil
+        let check: String
+        var testDescription: String { "\(check): \(sqlite.prefix(40))" }
+    }
+
     /// Found: doctor passed a chain-consistent grant of 1,000,000 credits inserted with sqlite3 (with
     /// its lot, so balances and lots agree), and a database whose ledger triggers were dropped.
-    @Test(arguments: [
-        (
-            """
-            INSERT INTO credit_transactions (customer_id, amount, balance_after, kind, source, created_at)
-              SELECT id, 1000000, 1000000 + (SELECT balance_after FROM credit_transactions WHERE customer_id = c.id ORDER BY id DESC LIMIT 1), 'grant', 'manual', '2026-01-01T00:00:00.000Z'
-              FROM customers c WHERE email_normalized = 'trial@example.com';
-            INSERT INTO credit_lots (grant_id, customer_id, remaining) SELECT max(id), customer_id, 1000000 FROM credit_transactions GROUP BY customer_id HAVING max(id) = (SELECT max(id) FROM credit_transactions);
-            """, "ledger_audit"
-        ),
-        ("DROP TRIGGER credit_transactions_chain;", "schema_objects"),
-        ("DROP INDEX audit_log_customer_id;", "schema_objects"),
-        ("CREATE TRIGGER sneaky AFTER INSERT ON api_keys BEGIN SELECT 1; END;", "schema_objects"),
-    ])
-    func givenTamperingBehindCustctlsBack_whenDoctorRuns_thenItIsReported(sql: String, check: String) throws {
-        let cli = try CLI()
+    @Test(
+        arguments: Backend.allCases,
+        [
+            Tampering(
+                // The entry's created_at is copied from the customer's last entry: a literal would be text on
+                // PostgreSQL in an INSERT ... SELECT.
+                sqlite: """
+                    INSERT INTO credit_transactions (customer_id, amount, balance_after, kind, source, created_at)
+                      SELECT id, 1000000, 1000000 + (SELECT balance_after FROM credit_transactions WHERE customer_id = c.id ORDER BY id DESC LIMIT 1), 'grant', 'manual',
+                        (SELECT created_at FROM credit_transactions WHERE customer_id = c.id ORDER BY id DESC LIMIT 1)
+                      FROM customers c WHERE email_normalized = 'trial@example.com';
+                    INSERT INTO credit_lots (grant_id, customer_id, remaining) SELECT max(id), customer_id, 1000000 FROM credit_transactions GROUP BY customer_id HAVING max(id) = (SELECT max(id) FROM credit_transactions);
+                    """, check: "ledger_audit"),
+            Tampering(
+                sqlite: "DROP TRIGGER credit_transactions_chain;",
+                postgresql: "DROP TRIGGER credit_transactions_chain ON credit_transactions;", check: "schema_objects"),
+            Tampering(sqlite: "DROP INDEX audit_log_customer_id;", check: "schema_objects"),
+            Tampering(
+                sqlite: "CREATE TRIGGER sneaky AFTER INSERT ON api_keys BEGIN SELECT 1; END;",
+                postgresql: """
+                    CREATE FUNCTION sneaky() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+                    CREATE TRIGGER sneaky AFTER INSERT ON api_keys FOR EACH ROW EXECUTE FUNCTION sneaky();
+                    """, check: "schema_objects"),
+        ])
+    func givenTamperingBehindCustctlsBack_whenDoctorRuns_thenItIsReported(_ backend: Backend, tampering: Tampering)
+        throws
+    {
+        let check = tampering.check
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["seed", "--quiet"]).status == 0)
         #expect(try cli.run(["credits", "grant", "trial@example.com", "3", "--source", "manual"]).status == 0)
         #expect(try doctorIsClean(cli))
-        _ = try cli.sqlite(sql)
+        _ = try cli.sql(backend == .postgresql ? tampering.postgresql ?? tampering.sqlite : tampering.sqlite)
         let result = try cli.run(["doctor", "--json"])
         #expect(result.status == 1)
         let checks = Set((try result.json()["problems"] as? [[String: String]] ?? []).compactMap { $0["check"] })
         #expect(checks == [check], "\(result.stdout)")
     }
 
-    @Test func givenAnAtomicBatch_whenKilledAtRandomMoments_thenItHappenedWholeOrNotAtAll() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenAnAtomicBatch_whenKilledAtRandomMoments_thenItHappenedWholeOrNotAtAll(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         let records = Self.long ? 20_000 : 4_000
         let file = cli.directory.appendingPathComponent("batch.jsonl").path
@@ -109,22 +134,27 @@ import Testing
         let trials = Self.long ? 16 : 8
         var outcomes: [Int] = []
         for _ in 0..<trials {
-            _ = try cli.sqlite("PRAGMA foreign_keys = ON; DELETE FROM customers; DELETE FROM provision_requests;")
+            // SQLite deletes a customer's rows with it only with foreign keys on; PostgreSQL always does.
+            _ = try cli.sql(
+                (backend == .sqlite ? "PRAGMA foreign_keys = ON; " : "")
+                    + "DELETE FROM customers; DELETE FROM provision_requests;")
             let running = try cli.start(["provision", "--file", file, "--atomic", "--quiet"])
             usleep(UInt32(duration * Double(generator.next() % 1000) / 1000 * 1_000_000))
             kill(running.process.processIdentifier, SIGKILL)
             _ = try running.wait()
-            let count = Int(try cli.sqlite("SELECT count(*) FROM customers")) ?? -1
+            let count = Int(try cli.sql("SELECT count(*) FROM customers")) ?? -1
             #expect(count == 0 || count == records, "a killed atomic batch left \(count) customers")
-            #expect(try cli.sqlite("SELECT count(*) FROM api_keys") == String(count))
+            #expect(try cli.sql("SELECT count(*) FROM api_keys") == String(count))
             #expect(try doctorIsClean(cli))
             outcomes.append(count)
         }
         print("atomic batch kill outcomes: \(outcomes)")
     }
 
-    @Test func givenConsumersAndProvisionersBeingKilled_thenEveryOperationIsWholeOrAbsent() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenConsumersAndProvisionersBeingKilled_thenEveryOperationIsWholeOrAbsent(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "ada@example.com", "--name", "Ada"]).status == 0)
         #expect(try cli.run(["credits", "grant", "ada@example.com", "500", "--source", "manual"]).status == 0)
@@ -141,7 +171,7 @@ import Testing
             kill(provisioner.process.processIdentifier, SIGKILL)
             _ = try consumer.wait()
             _ = try provisioner.wait()
-            let parts = try cli.sqlite(
+            let parts = try cli.sql(
                 """
                 SELECT (SELECT count(*) FROM api_keys k JOIN customers c ON c.id = k.customer_id WHERE c.email = 'p\(round)@example.com')
                   || ' ' || (SELECT count(*) FROM scheduled_emails e JOIN customers c ON c.id = e.customer_id WHERE c.email = 'p\(round)@example.com')
@@ -151,7 +181,7 @@ import Testing
         }
         #expect(try doctorIsClean(cli))
         let consumed =
-            Int(try cli.sqlite("SELECT -COALESCE(SUM(amount), 0) FROM credit_transactions WHERE kind = 'consume'"))
+            Int(try cli.sql("SELECT -COALESCE(SUM(amount), 0) FROM credit_transactions WHERE kind = 'consume'"))
             ?? -1
         #expect(consumed % 3 == 0)
         #expect(try cli.run(["credits", "balance", "ada@example.com"]).stdout == "\(505 - consumed)\n")
@@ -253,11 +283,13 @@ import Testing
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    @Test func givenHostileInput_thenOneCleanLineTheDocumentedCodeAndNoChange() throws {
-        let cli = try CLI()
+    @Test(arguments: Backend.allCases) func givenHostileInput_thenOneCleanLineTheDocumentedCodeAndNoChange(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
         defer { cli.cleanUp() }
         #expect(try cli.run(["provision", "--email", "keep@example.com", "--name", "Keep"]).status == 0)
-        let before = try cli.sqlite("SELECT count(*) || '/' || max(updated_at) FROM customers")
+        let before = try cli.sql("SELECT count(*) || '/' || max(updated_at) FROM customers")
         #expect(before.hasPrefix("1/"))
         let cases: [([String], Int32)] = [
             (
@@ -281,12 +313,14 @@ import Testing
                 #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments.prefix(3))")
             }
         }
-        #expect(try cli.sqlite("SELECT count(*) FROM customers") == "2")
-        #expect(try cli.sqlite("SELECT email FROM customers WHERE id = 2").hasPrefix("x');DROP"))
-        #expect(try cli.sqlite("SELECT count(*) || '/' || max(updated_at) FROM customers WHERE id = 1") == before)
+        #expect(try cli.sql("SELECT count(*) FROM customers") == "2")
+        #expect(try cli.sql("SELECT email FROM customers WHERE id = 2").hasPrefix("x');DROP"))
+        #expect(try cli.sql("SELECT count(*) || '/' || max(updated_at) FROM customers WHERE id = 1") == before)
         let decomposed = try cli.run(["provision", "--email", "A\u{0308}lice@example.com", "--name", "NFD", "--json"])
         #expect(decomposed.status == 0)
         #expect(try cli.run(["provision", "--email", "älice@example.com", "--name", "NFC"]).status == 73)
+        // The rest is about files (SQLite only).
+        guard backend == .sqlite else { return }
         // Not a database, unreadable, a directory: 74 with one line.
         let notSQLite = cli.directory.appendingPathComponent("text.db").path
         try String(repeating: "x", count: 5000).write(toFile: notSQLite, atomically: true, encoding: .utf8)

@@ -44,7 +44,7 @@ extension CLI {
         process.arguments = [helper, plan, "--", CLI.binary] + arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
-        env["CUSTCTL_DATABASE"] = nil
+        env["CUSTCTL_DATABASE"] = postgresURI
         env["NO_COLOR"] = "1"
         env["TERM"] = "xterm"
         env["CUSTCTL_BCRYPT_COST"] = "4"
