@@ -199,9 +199,19 @@ public struct CreditLedger: Sendable {
         metadata: [(String, JSONValue)] = []
     ) throws -> LedgerEntry {
         try tx.append(
-            NewLedgerEntry(
-                amount: amount, kind: .grant, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
+            grant(
+                amount: amount, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
                 metadata: metadata))
+    }
+
+    /// The entry of a grant.
+    static func grant(
+        amount: Int64, source: String, expiresAt: Date? = nil, idempotencyKey: String? = nil,
+        metadata: [(String, JSONValue)] = []
+    ) -> NewLedgerEntry {
+        NewLedgerEntry(
+            amount: amount, kind: .grant, source: source, expiresAt: expiresAt, idempotencyKey: idempotencyKey,
+            metadata: metadata)
     }
 
     /// Uses credits for `fixes` deployed fixes: credits first, soonest-expiring first; the rest is

@@ -43,6 +43,9 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
     }
 
     public var description: String { "\(type.rawValue):\(namespace)" }
+
+    /// The namespace as uniqueness sees it: one owner per type and namespace, whatever the case.
+    var key: String { "\(type.rawValue):\(namespace.lowercased())" }
 }
 
 /// One linked forge account.

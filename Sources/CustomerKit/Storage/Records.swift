@@ -18,6 +18,8 @@ protocol StorageTransaction: AnyObject {
     var audit: any AuditRecords { get }
     var seedRuns: any SeedRecords { get }
     var provisionRequests: any ProvisionRecords { get }
+    /// Many new customers at once (bulk provisioning).
+    var newCustomers: any NewCustomerRecords { get }
 }
 
 /// The `customers` table.
@@ -186,4 +188,35 @@ protocol ProvisionRecords {
     func count(customerId: Int64) throws -> Int
     func delete(customerId: Int64) throws
     func deleteAll() throws
+}
+
+/// Every row of many new customers written at once (`provision`): the caller looks up what exists for
+/// the whole batch, reserves the ids, builds every row, and the backend writes them as it does best
+/// (SQLite row by row through its records; PostgreSQL a few set-based statements per batch).
+protocol NewCustomerRecords {
+    /// `customers` new customer ids and `ledgerEntries` new ledger entry ids, for this transaction's
+    /// inserts only.
+    func reserveIds(customers: Int, ledgerEntries: Int) throws -> (customers: [Int64], ledgerEntries: [Int64])
+    /// The ids of the customers that have these normalised emails.
+    func existing(emails: [String]) throws -> [String: Int64]
+    /// Which of these namespaces are linked already (`ForgeNamespace.key`: compared case-insensitively).
+    func linked(_ forges: [ForgeNamespace]) throws -> Set<String>
+    /// The fingerprints and stored results of these idempotency keys.
+    func provisionRequests(_ keys: [String]) throws -> [String: (fingerprint: String, result: JSONValue)]
+    /// Writes every row of `batch`, stamped `instant`.
+    func insert(_ batch: [NewCustomerRows], at instant: Date) throws
+}
+
+/// Every row of one new customer, ids included.
+struct NewCustomerRows {
+    var id: Int64
+    var customer: NewCustomer
+    var billingCustomerId: String
+    var apiKey: (name: String, prefix: String, hash: String)
+    var forges: [ForgeNamespace]
+    var emails: [(template: String, due: Date)]
+    /// The trial grant (it opens a lot) and its id.
+    var grant: (id: Int64, entry: NewLedgerEntry)?
+    var audit: NewAuditEntry
+    var request: (key: String, fingerprint: String, result: JSONValue)?
 }

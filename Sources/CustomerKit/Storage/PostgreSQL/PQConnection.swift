@@ -203,6 +203,35 @@ extension JSONValue: PQParameter {
     var pqText: String { serialized }
 }
 
+/// A PostgreSQL array in its text form (`{"a","b",NULL}`), for `unnest($1::text[])`: one parameter
+/// carries a column of many rows.
+struct PQArray: PQParameter {
+    let elements: [String?]
+
+    init(_ elements: [String?]) { self.elements = elements }
+
+    /// The elements' text forms (nil stays NULL).
+    init<T: PQParameter>(_ values: [T?]) { self.elements = values.map { $0?.pqText } }
+
+    var pqText: String {
+        var text = "{"
+        for (index, element) in elements.enumerated() {
+            if index > 0 { text += "," }
+            guard let element else {
+                text += "NULL"
+                continue
+            }
+            text += "\""
+            for character in element.unicodeScalars {
+                if character == "\\" || character == "\"" { text += "\\" }
+                text.unicodeScalars.append(character)
+            }
+            text += "\""
+        }
+        return text + "}"
+    }
+}
+
 /// The result of one statement; rows are read in binary form by the column's type.
 final class PQResult {
     let raw: OpaquePointer

@@ -209,6 +209,7 @@ final class PostgreSQLTransaction: StorageTransaction {
     var audit: any AuditRecords { PostgreSQLAuditRecords(tx: self) }
     var seedRuns: any SeedRecords { PostgreSQLSeedRecords(tx: self) }
     var provisionRequests: any ProvisionRecords { PostgreSQLProvisionRecords(tx: self) }
+    var newCustomers: any NewCustomerRecords { PostgreSQLNewCustomerRecords(tx: self) }
 
     /// The quoted schema, for statements.
     var s: String { backend.schema }

@@ -20,6 +20,7 @@ final class SQLiteTransaction: StorageTransaction {
     var audit: any AuditRecords { SQLiteAuditRecords(db: db) }
     var seedRuns: any SeedRecords { SQLiteSeedRecords(db: db) }
     var provisionRequests: any ProvisionRecords { SQLiteProvisionRecords(db: db) }
+    var newCustomers: any NewCustomerRecords { SQLiteNewCustomerRecords(tx: self) }
 }
 
 extension Database {
