@@ -19,9 +19,9 @@ let package = Package(
             pkgConfig: "libxcrypt",
             providers: [.apt(["libcrypt-dev"])]
         ),
+        // libpq's header only: the library is loaded with dlopen when PostgreSQL is used (LibPQ.swift).
         .systemLibrary(
             name: "CPQ",
-            pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
         ),
         .target(name: "CProcess"),

@@ -17,6 +17,7 @@ public struct PostgreSQLTarget: Sendable, Equatable {
 
     /// A target, or `StoreError.unusable` when libpq cannot parse the URI or the schema name is empty.
     public init(uri: String, schema: String = "public") throws {
+        _ = try LibPQ.loaded.get()
         conninfo = uri
         self.schema = schema
         if schema.isEmpty || schema.utf8.count > 63 {
@@ -67,13 +68,13 @@ public struct PostgreSQLTarget: Sendable, Equatable {
     /// The URI's options as libpq reads them (unset ones are nil).
     private func options() throws -> [String: String?] {
         var error: UnsafeMutablePointer<CChar>?
-        guard let parsed = PQconninfoParse(conninfo, &error) else {
+        guard let parsed = pq.PQconninfoParse(conninfo, &error) else {
             let message = error.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
-            if let error { PQfreemem(error) }
+            if let error { pq.PQfreemem(error) }
             throw StoreError.unusable(
                 path: Self.redact(conninfo), reason: "not a valid connection URI: \(message ?? "out of memory")")
         }
-        defer { PQconninfoFree(parsed) }
+        defer { pq.PQconninfoFree(parsed) }
         var options: [String: String?] = [:]
         var option = parsed
         while let keyword = option.pointee.keyword {
