@@ -10,46 +10,46 @@ struct LibPQ {
     typealias CString = UnsafePointer<CChar>
     typealias CStrings = UnsafePointer<UnsafePointer<CChar>?>
 
-    let PQconnectStartParams: @convention(c) (CStrings?, CStrings?, Int32) -> Conn?
-    let PQconnectPoll: @convention(c) (Conn?) -> PostgresPollingStatusType
-    let PQsetErrorVerbosity: @convention(c) (Conn?, PGVerbosity) -> PGVerbosity
-    let PQsetNoticeProcessor: @convention(c) (Conn?, PQnoticeProcessor?, UnsafeMutableRawPointer?) -> PQnoticeProcessor?
-    let PQstatus: @convention(c) (Conn?) -> ConnStatusType
-    let PQsocket: @convention(c) (Conn?) -> Int32
-    let PQerrorMessage: @convention(c) (Conn?) -> UnsafeMutablePointer<CChar>?
-    let PQfinish: @convention(c) (Conn?) -> Void
-    let PQtransactionStatus: @convention(c) (Conn?) -> PGTransactionStatusType
-    let PQserverVersion: @convention(c) (Conn?) -> Int32
-    let PQdb: @convention(c) (Conn?) -> UnsafeMutablePointer<CChar>?
-    let PQexec: @convention(c) (Conn?, CString?) -> Result?
-    let PQexecParams:
+    let connectStartParams: @convention(c) (CStrings?, CStrings?, Int32) -> Conn?
+    let connectPoll: @convention(c) (Conn?) -> PostgresPollingStatusType
+    let setErrorVerbosity: @convention(c) (Conn?, PGVerbosity) -> PGVerbosity
+    let setNoticeProcessor: @convention(c) (Conn?, PQnoticeProcessor?, UnsafeMutableRawPointer?) -> PQnoticeProcessor?
+    let status: @convention(c) (Conn?) -> ConnStatusType
+    let socket: @convention(c) (Conn?) -> Int32
+    let errorMessage: @convention(c) (Conn?) -> UnsafeMutablePointer<CChar>?
+    let finish: @convention(c) (Conn?) -> Void
+    let transactionStatus: @convention(c) (Conn?) -> PGTransactionStatusType
+    let serverVersion: @convention(c) (Conn?) -> Int32
+    let db: @convention(c) (Conn?) -> UnsafeMutablePointer<CChar>?
+    let exec: @convention(c) (Conn?, CString?) -> Result?
+    let execParams:
         @convention(c) (
             Conn?, CString?, Int32, UnsafePointer<Oid>?, CStrings?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32
         ) -> Result?
-    let PQprepare: @convention(c) (Conn?, CString?, CString?, Int32, UnsafePointer<Oid>?) -> Result?
-    let PQexecPrepared:
+    let prepare: @convention(c) (Conn?, CString?, CString?, Int32, UnsafePointer<Oid>?) -> Result?
+    let execPrepared:
         @convention(c) (Conn?, CString?, Int32, CStrings?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) ->
             Result?
-    let PQputCopyData: @convention(c) (Conn?, CString?, Int32) -> Int32
-    let PQputCopyEnd: @convention(c) (Conn?, CString?) -> Int32
-    let PQgetResult: @convention(c) (Conn?) -> Result?
-    let PQclear: @convention(c) (Result?) -> Void
-    let PQresultStatus: @convention(c) (Result?) -> ExecStatusType
-    let PQresultErrorMessage: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
-    let PQresultErrorField: @convention(c) (Result?, Int32) -> UnsafeMutablePointer<CChar>?
-    let PQntuples: @convention(c) (Result?) -> Int32
-    let PQnfields: @convention(c) (Result?) -> Int32
-    let PQcmdTuples: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
-    let PQgetvalue: @convention(c) (Result?, Int32, Int32) -> UnsafeMutablePointer<CChar>?
-    let PQgetlength: @convention(c) (Result?, Int32, Int32) -> Int32
-    let PQgetisnull: @convention(c) (Result?, Int32, Int32) -> Int32
-    let PQftype: @convention(c) (Result?, Int32) -> Oid
-    let PQconninfoParse:
+    let putCopyData: @convention(c) (Conn?, CString?, Int32) -> Int32
+    let putCopyEnd: @convention(c) (Conn?, CString?) -> Int32
+    let getResult: @convention(c) (Conn?) -> Result?
+    let clear: @convention(c) (Result?) -> Void
+    let resultStatus: @convention(c) (Result?) -> ExecStatusType
+    let resultErrorMessage: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
+    let resultErrorField: @convention(c) (Result?, Int32) -> UnsafeMutablePointer<CChar>?
+    let ntuples: @convention(c) (Result?) -> Int32
+    let nfields: @convention(c) (Result?) -> Int32
+    let cmdTuples: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
+    let getvalue: @convention(c) (Result?, Int32, Int32) -> UnsafeMutablePointer<CChar>?
+    let getlength: @convention(c) (Result?, Int32, Int32) -> Int32
+    let getisnull: @convention(c) (Result?, Int32, Int32) -> Int32
+    let ftype: @convention(c) (Result?, Int32) -> Oid
+    let conninfoParse:
         @convention(c) (CString?, UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> UnsafeMutablePointer<
             PQconninfoOption
         >?
-    let PQconninfoFree: @convention(c) (UnsafeMutablePointer<PQconninfoOption>?) -> Void
-    let PQfreemem: @convention(c) (UnsafeMutableRawPointer?) -> Void
+    let conninfoFree: @convention(c) (UnsafeMutablePointer<PQconninfoOption>?) -> Void
+    let freemem: @convention(c) (UnsafeMutableRawPointer?) -> Void
 
     /// The library, or why it could not be loaded (checked by `PostgreSQLTarget.init`, before any use).
     static let loaded = Swift.Result { () throws(StoreError) -> LibPQ in try LibPQ() }
@@ -75,38 +75,38 @@ struct LibPQ {
             }
             return unsafeBitCast(address, to: T.self)
         }
-        PQconnectStartParams = try symbol("PQconnectStartParams")
-        PQconnectPoll = try symbol("PQconnectPoll")
-        PQsetErrorVerbosity = try symbol("PQsetErrorVerbosity")
-        PQsetNoticeProcessor = try symbol("PQsetNoticeProcessor")
-        PQstatus = try symbol("PQstatus")
-        PQsocket = try symbol("PQsocket")
-        PQerrorMessage = try symbol("PQerrorMessage")
-        PQfinish = try symbol("PQfinish")
-        PQtransactionStatus = try symbol("PQtransactionStatus")
-        PQserverVersion = try symbol("PQserverVersion")
-        PQdb = try symbol("PQdb")
-        PQexec = try symbol("PQexec")
-        PQexecParams = try symbol("PQexecParams")
-        PQprepare = try symbol("PQprepare")
-        PQexecPrepared = try symbol("PQexecPrepared")
-        PQputCopyData = try symbol("PQputCopyData")
-        PQputCopyEnd = try symbol("PQputCopyEnd")
-        PQgetResult = try symbol("PQgetResult")
-        PQclear = try symbol("PQclear")
-        PQresultStatus = try symbol("PQresultStatus")
-        PQresultErrorMessage = try symbol("PQresultErrorMessage")
-        PQresultErrorField = try symbol("PQresultErrorField")
-        PQntuples = try symbol("PQntuples")
-        PQnfields = try symbol("PQnfields")
-        PQcmdTuples = try symbol("PQcmdTuples")
-        PQgetvalue = try symbol("PQgetvalue")
-        PQgetlength = try symbol("PQgetlength")
-        PQgetisnull = try symbol("PQgetisnull")
-        PQftype = try symbol("PQftype")
-        PQconninfoParse = try symbol("PQconninfoParse")
-        PQconninfoFree = try symbol("PQconninfoFree")
-        PQfreemem = try symbol("PQfreemem")
+        connectStartParams = try symbol("PQconnectStartParams")
+        connectPoll = try symbol("PQconnectPoll")
+        setErrorVerbosity = try symbol("PQsetErrorVerbosity")
+        setNoticeProcessor = try symbol("PQsetNoticeProcessor")
+        status = try symbol("PQstatus")
+        socket = try symbol("PQsocket")
+        errorMessage = try symbol("PQerrorMessage")
+        finish = try symbol("PQfinish")
+        transactionStatus = try symbol("PQtransactionStatus")
+        serverVersion = try symbol("PQserverVersion")
+        db = try symbol("PQdb")
+        exec = try symbol("PQexec")
+        execParams = try symbol("PQexecParams")
+        prepare = try symbol("PQprepare")
+        execPrepared = try symbol("PQexecPrepared")
+        putCopyData = try symbol("PQputCopyData")
+        putCopyEnd = try symbol("PQputCopyEnd")
+        getResult = try symbol("PQgetResult")
+        clear = try symbol("PQclear")
+        resultStatus = try symbol("PQresultStatus")
+        resultErrorMessage = try symbol("PQresultErrorMessage")
+        resultErrorField = try symbol("PQresultErrorField")
+        ntuples = try symbol("PQntuples")
+        nfields = try symbol("PQnfields")
+        cmdTuples = try symbol("PQcmdTuples")
+        getvalue = try symbol("PQgetvalue")
+        getlength = try symbol("PQgetlength")
+        getisnull = try symbol("PQgetisnull")
+        ftype = try symbol("PQftype")
+        conninfoParse = try symbol("PQconninfoParse")
+        conninfoFree = try symbol("PQconninfoFree")
+        freemem = try symbol("PQfreemem")
     }
 }
 

@@ -29,7 +29,7 @@ final class PQConnection {
         self.notices = notices
     }
 
-    deinit { pq.PQfinish(handle) }
+    deinit { pq.finish(handle) }
 
     /// Connects with libpq's own rules: `conninfo` is a URI or `key=value` string, completed by the
     /// PG* variables, service files and `.pgpass`. Errors keep the server's SQLSTATE (read from the
@@ -40,25 +40,25 @@ final class PQConnection {
         let keywords = ["dbname", "options", "fallback_application_name"]
         let values = [conninfo, options, "custctl"]
         let started: OpaquePointer? = withCStrings(keywords) { keys in
-            withCStrings(values) { vals in pq.PQconnectStartParams(keys, vals, 1) }
+            withCStrings(values) { vals in pq.connectStartParams(keys, vals, 1) }
         }
         guard let handle = started else { throw PQError(sqlState: nil, message: "out of memory") }
         let sink = NoticeSink(notice)
         let connection = PQConnection(handle: handle, notices: sink)
-        pq.PQsetErrorVerbosity(handle, PQERRORS_VERBOSE)
-        pq.PQsetNoticeProcessor(
+        pq.setErrorVerbosity(handle, PQERRORS_VERBOSE)
+        pq.setNoticeProcessor(
             handle,
             { context, message in
                 guard let context, let message else { return }
                 Unmanaged<NoticeSink>.fromOpaque(context).takeUnretainedValue().receive(String(cString: message))
             }, Unmanaged.passUnretained(sink).toOpaque())
-        if pq.PQstatus(handle) == CONNECTION_BAD { throw connection.connectionError() }
+        if pq.status(handle) == CONNECTION_BAD { throw connection.connectionError() }
         let deadline = Date().addingTimeInterval(timeout)
         var state = PGRES_POLLING_WRITING
         while state != PGRES_POLLING_OK {
             if state == PGRES_POLLING_FAILED { throw connection.connectionError() }
             var descriptor = pollfd(
-                fd: pq.PQsocket(handle), events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)
+                fd: pq.socket(handle), events: Int16(state == PGRES_POLLING_READING ? POLLIN : POLLOUT), revents: 0)
             let remaining = Int32(max(0, deadline.timeIntervalSinceNow) * 1000)
             let ready = poll(&descriptor, 1, remaining)
             if ready == 0 {
@@ -67,16 +67,16 @@ final class PQConnection {
             if ready < 0, errno != EINTR {
                 throw PQError(sqlState: nil, message: String(cString: strerror(errno)))
             }
-            state = pq.PQconnectPoll(handle)
+            state = pq.connectPoll(handle)
         }
-        pq.PQsetErrorVerbosity(handle, PQERRORS_DEFAULT)
+        pq.setErrorVerbosity(handle, PQERRORS_DEFAULT)
         return connection
     }
 
     /// The error of a failed connection attempt. With `sslmode=prefer` libpq tries twice and reports
     /// both attempts: the first server error is reported once.
     private func connectionError() -> PQError {
-        let text = pqText(pq.PQerrorMessage(handle))
+        let text = pqText(pq.errorMessage(handle))
         let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         for line in lines {
             for severity in ["FATAL:  ", "ERROR:  "] {
@@ -102,7 +102,7 @@ final class PQConnection {
     /// text form.
     @discardableResult
     func run(_ sql: String) throws -> PQResult {
-        try check(pq.PQexec(handle, sql))
+        try check(pq.exec(handle, sql))
     }
 
     /// Runs one statement with text parameters (nil is NULL), returning rows in binary form.
@@ -112,35 +112,35 @@ final class PQConnection {
         return try withOptionalCStrings(texts) { values in
             let count = Int32(texts.count)
             if let name = prepared[sql] {
-                return try check(pq.PQexecPrepared(handle, name, count, values, nil, nil, 1))
+                return try check(pq.execPrepared(handle, name, count, values, nil, nil, 1))
             }
             if seenOnce.contains(sql) {
                 let name = "s\(prepared.count)"
-                try check(pq.PQprepare(handle, name, sql, count, nil))
+                try check(pq.prepare(handle, name, sql, count, nil))
                 prepared[sql] = name
-                return try check(pq.PQexecPrepared(handle, name, count, values, nil, nil, 1))
+                return try check(pq.execPrepared(handle, name, count, values, nil, nil, 1))
             }
             seenOnce.insert(sql)
-            return try check(pq.PQexecParams(handle, sql, count, nil, values, nil, nil, 1))
+            return try check(pq.execParams(handle, sql, count, nil, values, nil, nil, 1))
         }
     }
 
     /// Sends `COPY ... FROM STDIN` data (text format) and finishes the copy.
     func copyIn(_ sql: String, _ data: String) throws {
-        try check(pq.PQexec(handle, sql), expecting: PGRES_COPY_IN)
+        try check(pq.exec(handle, sql), expecting: PGRES_COPY_IN)
         var bytes = Array(data.utf8)
         let sent = bytes.withUnsafeMutableBytes { buffer in
-            pq.PQputCopyData(handle, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(buffer.count))
+            pq.putCopyData(handle, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(buffer.count))
         }
-        guard sent == 1, pq.PQputCopyEnd(handle, nil) == 1 else { throw lastError() }
-        try check(pq.PQgetResult(handle))
-        while let extra = pq.PQgetResult(handle) { pq.PQclear(extra) }
+        guard sent == 1, pq.putCopyEnd(handle, nil) == 1 else { throw lastError() }
+        try check(pq.getResult(handle))
+        while let extra = pq.getResult(handle) { pq.clear(extra) }
     }
 
     private func check(_ raw: OpaquePointer?, expecting expected: ExecStatusType? = nil) throws -> PQResult {
         guard let raw else { throw lastError() }
         let result = PQResult(raw)
-        let status = pq.PQresultStatus(raw)
+        let status = pq.resultStatus(raw)
         if let expected {
             if status == expected { return result }
         } else if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
@@ -152,17 +152,17 @@ final class PQConnection {
     private func lastError() -> PQError {
         PQError(
             sqlState: nil,
-            message: pqText(pq.PQerrorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
+            message: pqText(pq.errorMessage(handle)).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// True inside a transaction block (also one that failed and awaits ROLLBACK).
-    var inTransaction: Bool { pq.PQtransactionStatus(handle) != PQTRANS_IDLE }
+    var inTransaction: Bool { pq.transactionStatus(handle) != PQTRANS_IDLE }
 
     /// The database connected to.
-    var databaseName: String { pq.PQdb(handle).map { String(cString: $0) } ?? "postgres" }
+    var databaseName: String { pq.db(handle).map { String(cString: $0) } ?? "postgres" }
 
     /// The server's version number (150018 for 15.18).
-    var serverVersion: Int { Int(pq.PQserverVersion(handle)) }
+    var serverVersion: Int { Int(pq.serverVersion(handle)) }
 }
 
 /// Where notices (and warnings) of the server go: `--verbose` output, never stderr by default.
@@ -238,14 +238,14 @@ final class PQResult {
 
     init(_ raw: OpaquePointer) { self.raw = raw }
 
-    deinit { pq.PQclear(raw) }
+    deinit { pq.clear(raw) }
 
-    var count: Int { Int(pq.PQntuples(raw)) }
+    var count: Int { Int(pq.ntuples(raw)) }
 
-    var columns: Int { Int(pq.PQnfields(raw)) }
+    var columns: Int { Int(pq.nfields(raw)) }
 
     /// Rows changed by an INSERT, UPDATE or DELETE.
-    var affected: Int { Int(pqText(pq.PQcmdTuples(raw))) ?? 0 }
+    var affected: Int { Int(pqText(pq.cmdTuples(raw))) ?? 0 }
 
     var rows: [PQRow] { (0..<count).map { PQRow(result: self, index: Int32($0)) } }
 
@@ -253,12 +253,12 @@ final class PQResult {
 
     fileprivate func error() -> PQError {
         func field(_ code: UInt8) -> String? {
-            guard let value = pq.PQresultErrorField(raw, Int32(code)) else { return nil }
+            guard let value = pq.resultErrorField(raw, Int32(code)) else { return nil }
             return String(cString: value)
         }
         let message =
             field(UInt8(ascii: "M"))
-            ?? pqText(pq.PQresultErrorMessage(raw)).trimmingCharacters(in: .whitespacesAndNewlines)
+            ?? pqText(pq.resultErrorMessage(raw)).trimmingCharacters(in: .whitespacesAndNewlines)
         return PQError(
             sqlState: field(UInt8(ascii: "C")), message: message, detail: field(UInt8(ascii: "D")),
             constraint: field(UInt8(ascii: "n")))
@@ -271,17 +271,17 @@ struct PQRow {
     let result: PQResult
     let index: Int32
 
-    func isNull(_ column: Int) -> Bool { pq.PQgetisnull(result.raw, index, Int32(column)) == 1 }
+    func isNull(_ column: Int) -> Bool { pq.getisnull(result.raw, index, Int32(column)) == 1 }
 
     private func bytes(_ column: Int) -> UnsafeRawBufferPointer {
-        let length = Int(pq.PQgetlength(result.raw, index, Int32(column)))
-        guard let start = pq.PQgetvalue(result.raw, index, Int32(column)) else {
+        let length = Int(pq.getlength(result.raw, index, Int32(column)))
+        guard let start = pq.getvalue(result.raw, index, Int32(column)) else {
             return UnsafeRawBufferPointer(start: nil, count: 0)
         }
         return UnsafeRawBufferPointer(start: start, count: length)
     }
 
-    private func type(_ column: Int) -> UInt32 { pq.PQftype(result.raw, Int32(column)) }
+    private func type(_ column: Int) -> UInt32 { pq.ftype(result.raw, Int32(column)) }
 
     private func bigEndian<T: FixedWidthInteger>(_ column: Int, as: T.Type) -> T {
         var value: T = 0

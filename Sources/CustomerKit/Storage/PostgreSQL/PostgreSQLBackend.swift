@@ -250,7 +250,7 @@ final class PostgreSQLTransaction: StorageTransaction {
 extension PQResult {
     /// A text-format value (results of `PQConnection.run`).
     func text(_ row: Int, _ column: Int) -> String {
-        guard let value = pq.PQgetvalue(raw, Int32(row), Int32(column)) else { return "" }
+        guard let value = pq.getvalue(raw, Int32(row), Int32(column)) else { return "" }
         return String(cString: value)
     }
 }

@@ -68,13 +68,13 @@ public struct PostgreSQLTarget: Sendable, Equatable {
     /// The URI's options as libpq reads them (unset ones are nil).
     private func options() throws -> [String: String?] {
         var error: UnsafeMutablePointer<CChar>?
-        guard let parsed = pq.PQconninfoParse(conninfo, &error) else {
+        guard let parsed = pq.conninfoParse(conninfo, &error) else {
             let message = error.map { String(cString: $0).trimmingCharacters(in: .whitespacesAndNewlines) }
-            if let error { pq.PQfreemem(error) }
+            if let error { pq.freemem(error) }
             throw StoreError.unusable(
                 path: Self.redact(conninfo), reason: "not a valid connection URI: \(message ?? "out of memory")")
         }
-        defer { pq.PQconninfoFree(parsed) }
+        defer { pq.conninfoFree(parsed) }
         var options: [String: String?] = [:]
         var option = parsed
         while let keyword = option.pointee.keyword {
