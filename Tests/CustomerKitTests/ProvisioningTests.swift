@@ -142,6 +142,53 @@ final class FakeBilling: BillingProvider, @unchecked Sendable {
         #expect(fine.count == 1 && fine[0].created)
     }
 
+    @Test func givenAnAtomicBatchRepeatingAnEmail_whenIfNotExists_thenTheRepeatReturnsTheFirst() throws {
+        let results = try provisioner.provisionAtomically(
+            [
+                (line: 1, request: ProvisionRequest(email: "ada@example.com", name: "Ada")),
+                (line: 2, request: ProvisionRequest(email: "ADA@example.com", name: "Ada again")),
+            ], ifNotExists: true)
+        #expect(results.map(\.created) == [true, false])
+        #expect(results[1].customerId == results[0].customerId && results[1].customerId > 0)
+        #expect(results[1].creditBalance == results[0].creditBalance && results[1].apiKey == nil)
+        #expect(try count("customers") == 1)
+    }
+
+    @Test func givenAnAtomicBatchRepeatingAnIdempotencyKey_thenTheRepeatReplaysTheFirst() throws {
+        let request = ProvisionRequest(email: "ada@example.com", name: "Ada", idempotencyKey: "k1")
+        let results = try provisioner.provisionAtomically(
+            [(line: 1, request: request), (line: 2, request: request)], ifNotExists: true)
+        #expect(results.map(\.replayed) == [false, true])
+        #expect(results[1].customerId == results[0].customerId && results[1].customerId > 0)
+        #expect(try count("provision_requests") == 1)
+    }
+
+    @Test func givenAnAtomicBatchOfMoreThanOneChunk_thenIdsFollowTheRecordsAndEveryRowIsThere() throws {
+        let records = (1...(Provisioner.batchSize + 5)).map {
+            (line: $0, request: ProvisionRequest(email: "c\($0)@example.com", name: "C", forges: ["github:org-\($0)"]))
+        }
+        let results = try provisioner.provisionAtomically(records)
+        #expect(results.map(\.customerId) == (1...Int64(records.count)).map { $0 })
+        #expect(try count("customers") == records.count)
+        #expect(try count("forge_accounts") == records.count)
+        #expect(try count("credit_lots") == records.count)
+        #expect(try count("scheduled_emails") == 4 * records.count)
+    }
+
+    @Test func givenAnAtomicBatchRepeatingANamespaceInAnotherCase_thenConflictOnTheSecondLine() throws {
+        let records = [
+            (line: 1, request: ProvisionRequest(email: "a@example.com", name: "A", forges: ["github:Acme"])),
+            (line: 2, request: ProvisionRequest(email: "b@example.com", name: "B", forges: ["github:acme"])),
+        ]
+        #expect(throws: ProvisionError.self) { try provisioner.provisionAtomically(records) }
+        do {
+            _ = try provisioner.provisionAtomically(records)
+        } catch let ProvisionError.record(line, code, _, _) {
+            #expect(line == 2 && code == "namespace_taken")
+        }
+        #expect(try count("customers") == 0)
+    }
+
     @Test func givenAPIKeys_thenChecksumExpiryRotationAndRevocationRule() throws {
         let keys = APIKeys(store: store)
         let result = try provisioner.provision(ProvisionRequest(email: "a@example.com", name: "A"))
