@@ -146,6 +146,20 @@ struct CLI: Sendable {
         return try PostgresServer.output("/usr/bin/pg_dump", ["--data-only", "--no-owner", "--dbname", postgresURI])
     }
 
+    /// Feeds an SQL script (a fixture) to the `sqlite3` shell on the database.
+    func loadSQLite(_ script: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [database]
+        let input = Pipe()
+        process.standardInput = input
+        try process.run()
+        input.fileHandleForWriting.write(Data(script.utf8))
+        try input.fileHandleForWriting.close()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "sqlite3 failed on a script")
+    }
+
     /// Runs the `sqlite3` shell on the database (test set-up and inspection only).
     func sqlite(_ sql: String, database: String? = nil) throws -> String {
         let process = Process()

@@ -184,16 +184,8 @@ import Testing
     @Test func givenAConsolidatedLegacyDatabase_whenCopied_thenTheArchiveComesAlong() throws {
         let cli = try CLI(.sqlite)
         defer { cli.cleanUp() }
-        let sql = try String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [cli.database]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(Data(sql.utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
+        try cli.loadSQLite(
+            String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8))
         try ok(cli, ["migrate", "--quiet"])
         let target = try CLI(.postgresql)
         defer { target.cleanUp() }

@@ -6,19 +6,6 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    private func load(_ cli: CLI, sql: String) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [cli.database]
-        let input = Pipe()
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(Data(sql.utf8))
-        try input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-    }
-
     private func generated(_ count: Int) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -34,8 +21,8 @@ import Testing
     @Test func givenTheSmallFixture_whenMigrated_thenReportedConsolidatedAndProduction() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try load(
-            cli, sql: String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8)
+        try cli.loadSQLite(
+            String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8)
         )
         let dry = try cli.run(["migrate", "--dry-run", "--json"])
         #expect(dry.status == 0)
@@ -79,7 +66,7 @@ import Testing
         let cli = try CLI()
         defer { cli.cleanUp() }
         let count = ProcessInfo.processInfo.environment["CUSTCTL_LONG_TESTS"] == nil ? 20_000 : 100_000
-        try load(cli, sql: generated(count))
+        try cli.loadSQLite(generated(count))
         let pristine = cli.directory.appendingPathComponent("pristine.db").path
         try FileManager.default.copyItem(atPath: cli.database, toPath: pristine)
         // How long a whole consolidation takes here, so the kills land before, during and after it.
@@ -122,8 +109,8 @@ import Testing
     @Test func givenConsolidatedLegacyKeys_thenPrefixesShowAQuarterAndSharedPrefixesAreAmbiguous() throws {
         let cli = try CLI()
         defer { cli.cleanUp() }
-        try load(
-            cli, sql: String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8)
+        try cli.loadSQLite(
+            String(contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small.sql"), encoding: .utf8)
         )
         let legacyKeys = try cli.sqlite(
             "SELECT key FROM api_keys UNION SELECT api_key FROM customers WHERE api_key <> ''"

@@ -27,31 +27,20 @@ struct PostgreSQLAuditRecords: AuditRecords {
     }
 
     func list(_ query: AuditQuery) throws -> Paged<AuditEntry> {
-        var conditions: [String] = []
-        var parameters: [(any PQParameter)?] = []
-        if let customerId = query.customerId {
-            parameters.append(customerId)
-            conditions.append("customer_id = $\(parameters.count)")
-        }
+        var filter = PQFilter()
+        if let customerId = query.customerId { filter.add(customerId) { "customer_id = \($0)" } }
         if let action = query.action {
             // The action itself, or with no dot in it the whole group (`credits` is every `credits.` action).
-            parameters.append(action)
-            let n = "$\(parameters.count)::text"
-            conditions.append(
-                "(action = \(n) OR (strpos(\(n), '.') = 0 AND substr(action, 1, length(\(n)) + 1) = \(n) || '.'))")
+            filter.add(action) {
+                "(action = \($0)::text OR (strpos(\($0)::text, '.') = 0 "
+                    + "AND substr(action, 1, length(\($0)::text) + 1) = \($0)::text || '.'))"
+            }
         }
-        if let since = query.since {
-            parameters.append(since)
-            conditions.append("created_at >= $\(parameters.count)")
-        }
-        if let afterId = query.page.afterId {
-            parameters.append(afterId)
-            conditions.append("id < $\(parameters.count)")
-        }
-        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        if let since = query.since { filter.add(since) { "created_at >= \($0)" } }
+        if let afterId = query.page.afterId { filter.add(afterId) { "id < \($0)" } }
         let limit = query.page.fetchLimit.map { " LIMIT \($0)" } ?? ""
         let rows = try tx.query(
-            "SELECT \(Self.columns) FROM \(s).audit_log\(filter) ORDER BY id DESC\(limit)", parameters)
+            "SELECT \(Self.columns) FROM \(s).audit_log\(filter.clause) ORDER BY id DESC\(limit)", filter.parameters)
         return query.page.cut(try rows.rows.map(Self.entry), id: \.id)
     }
 

@@ -247,6 +247,21 @@ final class PostgreSQLTransaction: StorageTransaction {
     }
 }
 
+/// A WHERE clause built one condition at a time, each with its numbered parameter.
+struct PQFilter {
+    private(set) var parameters: [(any PQParameter)?] = []
+    private var conditions: [String] = []
+
+    /// Adds the condition `make` writes around the new parameter's placeholder (`$3`).
+    mutating func add(_ value: any PQParameter, _ make: (String) -> String) {
+        parameters.append(value)
+        conditions.append(make("$\(parameters.count)"))
+    }
+
+    /// ` WHERE a AND b`, or nothing.
+    var clause: String { conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ") }
+}
+
 extension PQResult {
     /// A text-format value (results of `PQConnection.run`).
     func text(_ row: Int, _ column: Int) -> String {

@@ -55,23 +55,13 @@ struct PostgreSQLCustomerRecords: CustomerRecords {
     }
 
     func list(_ query: CustomerQuery) throws -> Paged<Customer> {
-        var conditions: [String] = []
-        var parameters: [(any PQParameter)?] = []
-        if let staff = query.staff {
-            parameters.append(staff)
-            conditions.append("is_staff = $\(parameters.count)")
-        }
-        if let active = query.active {
-            parameters.append(active)
-            conditions.append("active = $\(parameters.count)")
-        }
-        if let afterId = query.page.afterId {
-            parameters.append(afterId)
-            conditions.append("id > $\(parameters.count)")
-        }
-        let filter = conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND ")
+        var filter = PQFilter()
+        if let staff = query.staff { filter.add(staff) { "is_staff = \($0)" } }
+        if let active = query.active { filter.add(active) { "active = \($0)" } }
+        if let afterId = query.page.afterId { filter.add(afterId) { "id > \($0)" } }
         let limit = query.page.fetchLimit.map { " LIMIT \($0)" } ?? ""
-        let rows = try tx.query("SELECT \(Self.columns) FROM \(s).customers\(filter) ORDER BY id\(limit)", parameters)
+        let rows = try tx.query(
+            "SELECT \(Self.columns) FROM \(s).customers\(filter.clause) ORDER BY id\(limit)", filter.parameters)
         return query.page.cut(try rows.rows.map(Self.customer), id: \.id)
     }
 
