@@ -169,6 +169,18 @@ import Testing
         #expect(result.stdout.contains("public_grants"), "\(result.stdout)")
     }
 
+    @Test func givenAmcheckInstalled_thenDoctorChecksEveryIndexWithIt() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        let without = try cli.run(["doctor", "--json"])
+        #expect(!without.stdout.contains("amcheck"), "\(without.stdout)")
+        _ = try cli.sql("CREATE EXTENSION amcheck")
+        let with = try cli.run(["doctor", "--json"])
+        #expect(with.status == 0, "\(with.stdout)")
+        #expect(with.stdout.contains("amcheck"), "\(with.stdout)")
+    }
+
     @Test func givenADisabledLedgerTrigger_thenDoctorReportsIt() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }
