@@ -45,6 +45,19 @@ import Testing
         #expect(try cli.run(["credits", "balance", "ada@example.com"]).status == 66)
     }
 
+    @Test func givenALegacyLayout_thenCommandsRefuseItAndMigrateSaysItIsNotSupportedYet() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        _ = try cli.sql("CREATE TABLE public.users (id bigserial PRIMARY KEY, email text NOT NULL)")
+        let command = try cli.run(["customer", "list", "--json"])
+        #expect(command.status == 78)
+        #expect(try command.jsonError()["error"] as? String == "legacy_layout")
+        let migrate = try cli.run(["migrate", "--dry-run", "--json"])
+        #expect(migrate.status == 78, "\(migrate.stderr)")
+        #expect(try migrate.jsonError()["error"] as? String == "legacy_unsupported")
+        #expect(try cli.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1")
+    }
+
     @Test func givenAPasswordInTheDatabaseFlag_then64AndNoConnection() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }

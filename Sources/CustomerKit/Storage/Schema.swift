@@ -99,11 +99,13 @@ public enum MigrationError: DomainError, Equatable {
     case cannotRevertUnknown([String])
     /// The program that writes a PostgreSQL backup is not on the PATH.
     case backupToolMissing(String)
+    /// The legacy layout found where this custctl cannot consolidate it (PostgreSQL, for now).
+    case legacyUnsupported(String)
 
     public var kind: FailureKind {
         switch self {
         case .unknownMigration: return .usage
-        case .cannotRevertUnknown, .backupToolMissing: return .configuration
+        case .cannotRevertUnknown, .backupToolMissing, .legacyUnsupported: return .configuration
         }
     }
 
@@ -112,6 +114,7 @@ public enum MigrationError: DomainError, Equatable {
         case .unknownMigration: return "unknown_migration"
         case .cannotRevertUnknown: return "database_newer"
         case .backupToolMissing: return "backup_tool_missing"
+        case .legacyUnsupported: return "legacy_unsupported"
         }
     }
 
@@ -125,6 +128,9 @@ public enum MigrationError: DomainError, Equatable {
         case .backupToolMissing(let tool):
             return "\(tool) is not on the PATH, so no backup can be written first; "
                 + "install PostgreSQL's client programs (Debian: postgresql-client), or pass --no-backup"
+        case .legacyUnsupported(let place):
+            return "\(place) has the legacy layout, and this custctl consolidates legacy layouts on SQLite only; "
+                + "nothing was changed"
         }
     }
 }

@@ -108,7 +108,7 @@ extension PostgreSQLBackend {
     }
 
     func consolidateLegacy(dryRun: Bool, progress: (String) -> Void) throws -> ConsolidationReport {
-        throw StoreError.legacyLayout
+        throw MigrationError.legacyUnsupported(target.displayName)
     }
 
     func holdsLegacyArchive() throws -> Bool {
@@ -119,7 +119,7 @@ extension PostgreSQLBackend {
     }
 
     func restoreLegacy(dryRun: Bool) throws -> LegacyRestoreReport {
-        throw StoreError.legacyLayout
+        throw MigrationError.legacyUnsupported(target.displayName)
     }
 
     // MARK: - Backups
