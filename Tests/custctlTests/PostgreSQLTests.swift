@@ -58,6 +58,18 @@ import Testing
         #expect(try cli.sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'") == "1")
     }
 
+    @Test func givenTheLegacyFixtureInCore_thenItLoadsAndIsRecognisedAsLegacy() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        _ = try cli.sql(
+            String(contentsOf: root.appendingPathComponent("fixtures/legacy/small-postgresql.sql"), encoding: .utf8))
+        #expect(try cli.sql("SELECT count(*) FROM core.customers") == "6")
+        let status = try cli.run(["migrate", "status", "--schema", "core", "--json"])
+        #expect(try status.json()["layout"] as? String == "legacy", "\(status.stdout)")
+    }
+
     @Test func givenAPasswordInTheDatabaseFlag_then64AndNoConnection() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }
