@@ -91,13 +91,17 @@ private struct ProvisionBatch {
         linked.formUnion(try tx.newCustomers.linked(items.flatMap(\.forges)))
         var results: [ProvisionResult?] = []
         var pending: [(index: Int, item: PreparedProvision)] = []
+        var pendingEmails: Set<String> = []
+        var pendingKeys: Set<String> = []
         for item in items {
             // A record repeating a pending one's email or key sees it written, as one by one it would.
-            if pending.contains(where: { $0.item.new.email == item.new.email })
-                || (item.idempotencyKey != nil && pending.contains { $0.item.idempotencyKey == item.idempotencyKey })
+            if pendingEmails.contains(item.new.email.normalized)
+                || item.idempotencyKey.map(pendingKeys.contains) == true
             {
                 try write(pending, into: &results)
                 pending = []
+                pendingEmails = []
+                pendingKeys = []
             }
             do {
                 if let earlier = try earlier(item, existing: existing) {
@@ -111,6 +115,8 @@ private struct ProvisionBatch {
                 throw ProvisionError.at(item.line, error)
             }
             pending.append((results.count, item))
+            pendingEmails.insert(item.new.email.normalized)
+            if let key = item.idempotencyKey { pendingKeys.insert(key) }
             results.append(nil)
         }
         try write(pending, into: &results)
