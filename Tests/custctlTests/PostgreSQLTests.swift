@@ -154,6 +154,47 @@ import Testing
         #expect(try cli.run(["credits", "balance", "ada@example.com", "--json"]).json()["balance"] as? Int == 5)
     }
 
+    /// Makes the next `failures` ledger inserts fail with a deadlock (40P01); a sequence counts them,
+    /// since it is not rolled back with the failed transaction.
+    private func injectDeadlocks(_ cli: CLI, failures: Int) throws {
+        _ = try cli.sql(
+            """
+            CREATE SEQUENCE public.injected_deadlocks;
+            CREATE FUNCTION public.inject_deadlock() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF nextval('public.injected_deadlocks') <= \(failures) THEN
+                RAISE EXCEPTION 'injected deadlock' USING ERRCODE = '40P01';
+              END IF;
+              RETURN NEW;
+            END $$;
+            CREATE TRIGGER inject_deadlock BEFORE INSERT ON public.credit_transactions
+              FOR EACH ROW EXECUTE FUNCTION public.inject_deadlock();
+            """)
+    }
+
+    @Test func givenDeadlocks_whenFewerThanTheRetries_thenTheChangeAppliesOnce() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        try injectDeadlocks(cli, failures: 2)
+        let grant = try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual", "--json"])
+        #expect(grant.status == 0, "\(grant.stderr)")
+        #expect(try cli.sql("SELECT count(*) FROM public.credit_transactions") == "1")
+        #expect(try cli.sql("SELECT count(*) FROM public.audit_log WHERE action = 'credits.grant'") == "1")
+    }
+
+    @Test func givenDeadlocksThatDoNotEnd_thenBusyAfterTheRetriesAndNothingChanged() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        try injectDeadlocks(cli, failures: 1000)
+        let grant = try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual", "--json"])
+        #expect(grant.status == 75, "\(grant.stderr)")
+        #expect(try grant.jsonError()["error"] as? String == "database_busy")
+        #expect(try cli.sql("SELECT last_value FROM public.injected_deadlocks") == "5")
+        #expect(try cli.sql("SELECT count(*) FROM public.credit_transactions") == "0")
+    }
+
     @Test func givenServerNotices_thenTheyShowOnlyWithVerbose() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }
