@@ -257,6 +257,23 @@ import Testing
         #expect(result.stdout.contains("trigger credit_transactions_no_update is disabled"), "\(result.stdout)")
     }
 
+    @Test func givenALedgerChangedBehindCustctl_thenDoctorNamesTheBrokenChainAndLots() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        #expect(try register(cli).status == 0)
+        #expect(try cli.run(["credits", "grant", "ada@example.com", "5", "--source", "manual"]).status == 0)
+        _ = try cli.sql(
+            """
+            ALTER TABLE public.credit_transactions DISABLE TRIGGER USER;
+            UPDATE public.credit_transactions SET balance_after = 50, amount = 50;
+            ALTER TABLE public.credit_transactions ENABLE TRIGGER USER;
+            """)
+        let result = try cli.run(["doctor"])
+        #expect(result.status == 1)
+        #expect(result.stdout.contains("ledger_lots"), "\(result.stdout)")
+        #expect(result.stdout.contains("balance 50 but its grants hold 5"), "\(result.stdout)")
+    }
+
     @Test func givenTheLedger_whenUpdatedBehindCustctl_thenTheServerRefuses() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }
