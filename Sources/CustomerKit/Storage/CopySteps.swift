@@ -161,20 +161,10 @@ protocol CopySteps {
     func setEnvironmentForCopy(_ environment: DatabaseEnvironment) throws
 }
 
-/// Instants as the copy reads and writes them. Converting through `Date` is not exact to the digit, so
-/// the forms written round to the nearest unit instead of truncating (a stored `.123` stays `.123`).
+/// Instants as the copy writes them to PostgreSQL: to the microsecond, rounded to the nearest (a
+/// `timestamptz` written by another program may carry microseconds; custctl's own are milliseconds, read
+/// back exactly by both backends).
 enum CopyInstant {
-    /// Stored text: ISO 8601 as `Timestamp.parse` reads it, or a date and time without a zone
-    /// (`2024-01-15 10:00:00`, as legacy consolidation kept some), which is UTC.
-    static func parse(_ text: String) -> Date? {
-        Timestamp.parse(text) ?? Timestamp.parse(text + "Z")
-    }
-
-    /// The text form custctl stores on SQLite (`Timestamp.string`), to the nearest millisecond.
-    static func millisecondText(_ date: Date) -> String {
-        Timestamp.string(from: date.addingTimeInterval(0.000_5))
-    }
-
     /// ISO 8601 in UTC to the nearest microsecond (PostgreSQL's precision), for `timestamptz`.
     static func microsecondText(_ date: Date) -> String {
         let micros = Int64((date.timeIntervalSince1970 * 1_000_000).rounded())

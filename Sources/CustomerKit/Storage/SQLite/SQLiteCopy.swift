@@ -63,7 +63,7 @@ extension SQLiteBackend {
         case (.double(let number), .text): return .text(String(number))
         case (.string(let text), .text), (.string(let text), .json): return .text(text)
         case (.string(let text), .instant):
-            guard let date = CopyInstant.parse(text) else { throw unreadable }
+            guard let date = StoredValue.instant(text) else { throw unreadable }
             return .instant(date)
         default: throw unreadable
         }
@@ -122,7 +122,7 @@ extension SQLiteBackend {
         case .integer(let number): return number.databaseValue
         case .text(let text): return text.databaseValue
         case .boolean(let flag): return Int64(flag ? 1 : 0).databaseValue
-        case .instant(let date): return CopyInstant.millisecondText(date).databaseValue
+        case .instant(let date): return Timestamp.string(from: date).databaseValue
         }
     }
 
