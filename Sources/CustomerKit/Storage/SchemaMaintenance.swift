@@ -6,10 +6,12 @@ import Foundation
 extension StorageBackend {
     /// Lets an ordinary command go ahead only on a current schema; a new database gets its schema
     /// here, once, whatever the number of processes racing to create it. Returns true when it did.
+    /// With `refusingEmpty` (a command that only reads) a database without tables is `notFound` instead.
     @discardableResult
-    func ensureCurrentSchema() throws -> Bool {
+    func ensureCurrentSchema(refusingEmpty location: String? = nil) throws -> Bool {
         var status = try migrationStatus()
         var created = false
+        if status.layout == .empty, let location { throw StoreError.notFound(path: path ?? location) }
         if status.layout == .empty {
             try withSchemaLock {
                 status = try migrationStatus()

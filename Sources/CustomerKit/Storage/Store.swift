@@ -92,11 +92,10 @@ public final class Store: @unchecked Sendable {
         throws -> Store
     {
         let backend = try connect(location, options: options, creating: creating)
-        if !creating, try backend.migrationStatus().layout == .empty, backend is PostgreSQLBackend {
-            throw StoreError.notFound(path: backend.path ?? location)
-        }
         let store = Store(backend: backend)
-        store.created = try backend.ensureCurrentSchema()
+        // A missing SQLite file was refused when opened; a PostgreSQL schema exists or not only here.
+        store.created = try backend.ensureCurrentSchema(
+            refusingEmpty: !creating && backend is PostgreSQLBackend ? location : nil)
         return store
     }
 
