@@ -124,9 +124,6 @@ public final class Store: @unchecked Sendable {
     /// The database file (or the PostgreSQL URI without its password), or nil for an in-memory store.
     public var path: String? { backend.path }
 
-    /// True on PostgreSQL.
-    public var isPostgreSQL: Bool { backend is PostgreSQLBackend }
-
     /// The time as the injected clock tells it.
     var now: Date { backend.now }
 

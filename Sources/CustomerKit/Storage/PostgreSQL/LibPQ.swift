@@ -19,7 +19,6 @@ struct LibPQ {
     let errorMessage: @convention(c) (Conn?) -> UnsafeMutablePointer<CChar>?
     let finish: @convention(c) (Conn?) -> Void
     let transactionStatus: @convention(c) (Conn?) -> PGTransactionStatusType
-    let serverVersion: @convention(c) (Conn?) -> Int32
     let db: @convention(c) (Conn?) -> UnsafeMutablePointer<CChar>?
     let exec: @convention(c) (Conn?, CString?) -> Result?
     let execParams:
@@ -30,9 +29,6 @@ struct LibPQ {
     let execPrepared:
         @convention(c) (Conn?, CString?, Int32, CStrings?, UnsafePointer<Int32>?, UnsafePointer<Int32>?, Int32) ->
             Result?
-    let putCopyData: @convention(c) (Conn?, CString?, Int32) -> Int32
-    let putCopyEnd: @convention(c) (Conn?, CString?) -> Int32
-    let getResult: @convention(c) (Conn?) -> Result?
     let clear: @convention(c) (Result?) -> Void
     let resultStatus: @convention(c) (Result?) -> ExecStatusType
     let resultErrorMessage: @convention(c) (Result?) -> UnsafeMutablePointer<CChar>?
@@ -84,15 +80,11 @@ struct LibPQ {
         errorMessage = try symbol("PQerrorMessage")
         finish = try symbol("PQfinish")
         transactionStatus = try symbol("PQtransactionStatus")
-        serverVersion = try symbol("PQserverVersion")
         db = try symbol("PQdb")
         exec = try symbol("PQexec")
         execParams = try symbol("PQexecParams")
         prepare = try symbol("PQprepare")
         execPrepared = try symbol("PQexecPrepared")
-        putCopyData = try symbol("PQputCopyData")
-        putCopyEnd = try symbol("PQputCopyEnd")
-        getResult = try symbol("PQgetResult")
         clear = try symbol("PQclear")
         resultStatus = try symbol("PQresultStatus")
         resultErrorMessage = try symbol("PQresultErrorMessage")

@@ -125,27 +125,11 @@ final class PQConnection {
         }
     }
 
-    /// Sends `COPY ... FROM STDIN` data (text format) and finishes the copy.
-    func copyIn(_ sql: String, _ data: String) throws {
-        try check(pq.exec(handle, sql), expecting: PGRES_COPY_IN)
-        var bytes = Array(data.utf8)
-        let sent = bytes.withUnsafeMutableBytes { buffer in
-            pq.putCopyData(handle, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), Int32(buffer.count))
-        }
-        guard sent == 1, pq.putCopyEnd(handle, nil) == 1 else { throw lastError() }
-        try check(pq.getResult(handle))
-        while let extra = pq.getResult(handle) { pq.clear(extra) }
-    }
-
-    private func check(_ raw: OpaquePointer?, expecting expected: ExecStatusType? = nil) throws -> PQResult {
+    private func check(_ raw: OpaquePointer?) throws -> PQResult {
         guard let raw else { throw lastError() }
         let result = PQResult(raw)
         let status = pq.resultStatus(raw)
-        if let expected {
-            if status == expected { return result }
-        } else if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY {
-            return result
-        }
+        if status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY { return result }
         throw result.error()
     }
 
@@ -161,8 +145,6 @@ final class PQConnection {
     /// The database connected to.
     var databaseName: String { pq.db(handle).map { String(cString: $0) } ?? "postgres" }
 
-    /// The server's version number (150018 for 15.18).
-    var serverVersion: Int { Int(pq.serverVersion(handle)) }
 }
 
 /// Where notices (and warnings) of the server go: `--verbose` output, never stderr by default.
@@ -207,8 +189,6 @@ extension JSONValue: PQParameter {
 /// carries a column of many rows.
 struct PQArray: PQParameter {
     let elements: [String?]
-
-    init(_ elements: [String?]) { self.elements = elements }
 
     /// The elements' text forms (nil stays NULL).
     init<T: PQParameter>(_ values: [T?]) { self.elements = values.map { $0?.pqText } }

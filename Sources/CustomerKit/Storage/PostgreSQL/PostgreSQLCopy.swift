@@ -9,14 +9,7 @@ extension PostgreSQLBackend {
     }
 
     func copyTableNames() throws -> [String] {
-        try transaction(readOnly: true) { _ in
-            try connection.query(
-                """
-                SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-                """, [target.schema]
-            ).rows.map { try $0.string(0) }.sorted()
-        }
+        try transaction(readOnly: true) { _ in try tableNames() }
     }
 
     /// A table as PostgreSQL declares it: integer types, boolean, timestamps and JSON keep their kind,

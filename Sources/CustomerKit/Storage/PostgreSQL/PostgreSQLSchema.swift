@@ -8,14 +8,7 @@ extension PostgreSQLBackend {
     /// statements without a transaction block (every command starts here, so round trips count).
     func migrationStatus() throws -> MigrationStatus {
         try mapErrors {
-            let tables = Set(
-                try connection.query(
-                    """
-                    SELECT c.relname::text FROM pg_catalog.pg_class c
-                    JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                    WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-                    """, [target.schema]
-                ).rows.map { try $0.string(0) })
+            let tables = Set(try tableNames())
             let layout = DatabaseLayout(tables: tables)
             var applied: [String] = []
             var environment: DatabaseEnvironment?
@@ -39,6 +32,16 @@ extension PostgreSQLBackend {
             }
             return MigrationStatus(applied: applied, layout: layout, environment: environment, tables: tables)
         }
+    }
+
+    /// The tables of `--schema`, sorted (in the caller's transaction, if any).
+    func tableNames() throws -> [String] {
+        try connection.query(
+            """
+            SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') ORDER BY 1
+            """, [target.schema]
+        ).rows.map { try $0.string(0) }
     }
 
     func withSchemaLock<T>(_ body: () throws -> T) throws -> T {
@@ -128,13 +131,7 @@ extension PostgreSQLBackend {
     /// the working folder (mode 0600) when any of its tables holds a row; keeps the newest three.
     func backupIfHoldsData(_ progress: (String) -> Void) throws -> String? {
         let holdsData = try transaction(readOnly: true) { _ -> Bool in
-            let tables = try connection.query(
-                """
-                SELECT c.relname::text FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-                WHERE n.nspname = $1 AND c.relkind IN ('r', 'p')
-                """, [target.schema]
-            ).rows.map { try $0.string(0) }
-            for table in tables where !Migrations.bookkeepingTables.contains(table) {
+            for table in try tableNames() where !Migrations.bookkeepingTables.contains(table) {
                 if try connection.query("SELECT EXISTS (SELECT 1 FROM \(schema).\(Self.quote(table)))").first?.bool(0)
                     == true
                 {

@@ -5,14 +5,7 @@ import GRDB
 /// 0/1, JSON text as written.
 extension SQLiteBackend {
     func copyTableNames() throws -> [String] {
-        try read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'
-                    ORDER BY name
-                    """)
-        }
+        try read { try SQLiteBackend.tableNames($0) }
     }
 
     /// A table as SQLite declares it: columns whose declared type names an integer are integers, the

@@ -11,11 +11,17 @@ extension SQLiteBackend {
         try read { db in try SQLiteBackend.status(db) }
     }
 
+    /// The database's tables (SQLite's own excepted), sorted.
+    static func tableNames(_ db: Database) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql:
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name"
+        )
+    }
+
     static func status(_ db: Database) throws -> MigrationStatus {
-        let tables = Set(
-            try String.fetchAll(
-                db,
-                sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"))
+        let tables = Set(try tableNames(db))
         let layout = DatabaseLayout(tables: tables)
         var applied: [String] = []
         var environment: DatabaseEnvironment?
@@ -107,10 +113,7 @@ extension SQLiteBackend {
     func backupIfHoldsData(_ progress: (String) -> Void) throws -> String? {
         guard let path else { return nil }
         let holdsData = try read { db -> Bool in
-            let tables = try String.fetchAll(
-                db,
-                sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'")
-            for table in tables where !Migrations.bookkeepingTables.contains(table) {
+            for table in try SQLiteBackend.tableNames(db) where !Migrations.bookkeepingTables.contains(table) {
                 let probe = "SELECT EXISTS (SELECT 1 FROM " + table.quotedDatabaseIdentifier + ")"
                 if try Bool.fetchOne(db, sql: probe) == true { return true }
             }
