@@ -99,13 +99,16 @@ public enum MigrationError: DomainError, Equatable {
     case cannotRevertUnknown([String])
     /// The program that writes a PostgreSQL backup is not on the PATH.
     case backupToolMissing(String)
-    /// The legacy layout found where this custctl cannot consolidate it (PostgreSQL, for now).
-    case legacyUnsupported(String)
+    /// The schema a PostgreSQL consolidation moves the legacy tables to exists already.
+    case legacyArchiveExists(String)
+    /// The legacy tables a PostgreSQL rollback would move back are not in their archive schema.
+    case legacyArchiveMissing(String)
 
     public var kind: FailureKind {
         switch self {
         case .unknownMigration: return .usage
-        case .cannotRevertUnknown, .backupToolMissing, .legacyUnsupported: return .configuration
+        case .cannotRevertUnknown, .backupToolMissing, .legacyArchiveExists, .legacyArchiveMissing:
+            return .configuration
         }
     }
 
@@ -114,7 +117,8 @@ public enum MigrationError: DomainError, Equatable {
         case .unknownMigration: return "unknown_migration"
         case .cannotRevertUnknown: return "database_newer"
         case .backupToolMissing: return "backup_tool_missing"
-        case .legacyUnsupported: return "legacy_unsupported"
+        case .legacyArchiveExists: return "legacy_archive_exists"
+        case .legacyArchiveMissing: return "legacy_archive_missing"
         }
     }
 
@@ -128,9 +132,12 @@ public enum MigrationError: DomainError, Equatable {
         case .backupToolMissing(let tool):
             return "\(tool) is not on the PATH, so no backup can be written first; "
                 + "install PostgreSQL's client programs (Debian: postgresql-client), or pass --no-backup"
-        case .legacyUnsupported(let place):
-            return "\(place) has the legacy layout, and this custctl consolidates legacy layouts on SQLite only; "
-                + "nothing was changed"
+        case .legacyArchiveExists(let schema):
+            return "schema \(schema) exists already, and the consolidation keeps the legacy tables there for rollback; "
+                + "rename or drop it first; nothing was changed"
+        case .legacyArchiveMissing(let place):
+            return "the legacy tables are not in \(place), where the consolidation archived them (dropped, or this "
+                + "database was copied from another); restore the backup taken before 'migrate' instead; nothing was changed"
         }
     }
 }

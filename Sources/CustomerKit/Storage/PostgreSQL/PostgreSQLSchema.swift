@@ -76,7 +76,7 @@ extension PostgreSQLBackend {
     }
 
     /// Runs a migration's statements and records it, in the open transaction.
-    private func record(_ migration: Migration, at instant: Date) throws {
+    func record(_ migration: Migration, at instant: Date) throws {
         for sql in migration.up { try connection.run(qualified(sql)) }
         try connection.query(
             "INSERT INTO \(schema).custctl_migrations (name, applied_at) VALUES ($1, $2)", [migration.name, instant])
@@ -110,25 +110,10 @@ extension PostgreSQLBackend {
         }
     }
 
-    func consolidateLegacy(dryRun: Bool, progress: (String) -> Void) throws -> ConsolidationReport {
-        throw MigrationError.legacyUnsupported(target.displayName)
-    }
-
-    func holdsLegacyArchive() throws -> Bool {
-        try transaction(readOnly: true) { _ in
-            try connection.query("SELECT to_regclass($1) IS NOT NULL", ["\(schema).legacy_archive"]).first?.bool(0)
-                ?? false
-        }
-    }
-
-    func restoreLegacy(dryRun: Bool) throws -> LegacyRestoreReport {
-        throw MigrationError.legacyUnsupported(target.displayName)
-    }
-
     // MARK: - Backups
 
-    /// Writes `pg_dump --format=custom --schema=NAME` of the schema to `custctl-DB-SCHEMA.backup-TIME` in
-    /// the working folder (mode 0600) when any of its tables holds a row; keeps the newest three.
+    /// Writes `pg_dump --format=custom --schema=NAME` of the schema (and of its legacy archive, if any) to
+    /// `custctl-DB-SCHEMA.backup-TIME` in the working folder (mode 0600) when any of its tables holds a row; keeps the newest three.
     func backupIfHoldsData(_ progress: (String) -> Void) throws -> String? {
         let holdsData = try transaction(readOnly: true) { _ -> Bool in
             for table in try tableNames() where !Migrations.bookkeepingTables.contains(table) {
@@ -153,13 +138,17 @@ extension PostgreSQLBackend {
     /// Runs `pg_dump` into a new private file; its password, if any, travels in its environment.
     private func dump(to path: String) throws {
         guard let pgDump = Self.executable("pg_dump") else { throw MigrationError.backupToolMissing("pg_dump") }
+        // A consolidated schema's legacy tables live in their archive schema until rollback: kept with it.
+        let archived = try mapErrors {
+            try connection.query("SELECT to_regnamespace($1) IS NOT NULL", [Self.quote(legacyArchiveName)]).first?
+                .bool(0) ?? false
+        }
         let file = try SecretFile(creating: path, database: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: pgDump)
-        process.arguments = [
-            "--format=custom", "--schema=\(target.schema)", "--file=\(path)",
-            "--dbname=\(target.conninfoWithoutPassword)",
-        ]
+        process.arguments =
+            ["--format=custom", "--schema=\(target.schema)"] + (archived ? ["--schema=\(legacyArchiveName)"] : [])
+            + ["--file=\(path)", "--dbname=\(target.conninfoWithoutPassword)"]
         var environment = ProcessInfo.processInfo.environment
         if let password = target.password { environment["PGPASSWORD"] = password }
         process.environment = environment
