@@ -146,6 +146,16 @@ struct CLI: Sendable {
         return try PostgresServer.output("/usr/bin/pg_dump", ["--data-only", "--no-owner", "--dbname", postgresURI])
     }
 
+    /// Loads an SQL script (a fixture in this backend's form) into the database: `psql -f` on
+    /// PostgreSQL, else the `sqlite3` shell.
+    func load(_ script: String) throws {
+        guard let postgresDatabaseName else { return try loadSQLite(script) }
+        let file = directory.appendingPathComponent(".load-\(UUID().uuidString).sql")
+        try script.write(to: file, atomically: false, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        try PostgresServer.shared().psql(database: postgresDatabaseName, file: file.path)
+    }
+
     /// Feeds an SQL script (a fixture) to the `sqlite3` shell on the database.
     func loadSQLite(_ script: String) throws {
         let process = Process()

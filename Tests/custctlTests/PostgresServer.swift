@@ -112,6 +112,13 @@ final class PostgresServer: Sendable {
         .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// Runs an SQL script file with `psql` (a large fixture: too long for one argument).
+    func psql(database: String, file: String) throws {
+        _ = try Self.output(
+            "/usr/bin/psql",
+            ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", directory, "-U", "postgres", "-d", database, "-f", file])
+    }
+
     private func run(_ program: String, _ arguments: [String]) throws {
         if asPostgresUser {
             _ = try Self.output("/usr/sbin/runuser", ["-u", "postgres", "--", "\(binaries)/\(program)"] + arguments)
