@@ -317,6 +317,25 @@ def postgresql():
         record("PostgreSQL: 100 concurrent credits consume vs 50 credits (succeeded; wall time in note)", succeeded,
                None, "exactly 50", succeeded == 50 and codes.count(69) == 50, unit="",
                note="%.2f s for all 100" % elapsed)
+        # Legacy consolidation (SPEC 6 and 8) in schema core against the same set-based SQL through psql,
+        # each run on a fresh copy of one template database.
+        n = N_BULK
+        script = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "gen-legacy.py"), str(n), "--postgresql"],
+                                capture_output=True, check=True).stdout
+        server.database("legacy_template")
+        sh(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", server.dir, "-U", "postgres", "-d", "legacy_template"],
+           stdin=script)
+        uri = "postgresql:///legacy?host=%s&user=postgres" % server.dir
+
+        def reset():
+            sh(["psql", "-X", "-q", "-h", server.dir, "-U", "postgres", "-d", "postgres", "-c",
+                "DROP DATABASE IF EXISTS legacy", "-c", "CREATE DATABASE legacy TEMPLATE legacy_template"])
+        reference = os.path.join(ROOT, "bench", "legacy_reference_postgresql.sql")
+        ours, ref = interleaved(([BIN, "--database", uri, "--schema", "core", "migrate", "--no-backup", "--quiet"],
+                                 None, None, reset),
+                                (["psql", "-X", "-q", "-d", uri, "-f", reference], None, None, reset), runs=3)
+        record("PostgreSQL: migrate (consolidate) %d legacy customers vs set-based SQL in psql" % n, ours, ref,
+               "<= 2.5x", ours / ref <= 2.5)
     finally:
         server.stop()
 

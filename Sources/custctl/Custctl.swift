@@ -8,10 +8,11 @@ import Foundation
 struct Custctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "custctl",
-        abstract: "Administer customer accounts kept in one consolidated SQLite record.",
+        abstract: "Administer customer accounts kept in one consolidated record (SQLite or PostgreSQL).",
         discussion: """
-            Every command takes --database PATH (or $CUSTCTL_DATABASE; default ./custctl.db), --json, \
-            --quiet, --verbose and --busy-timeout SECONDS, before or after the subcommand name.
+            Every command takes --database PATH or a postgresql:// URI (or $CUSTCTL_DATABASE; default \
+            ./custctl.db), --schema NAME (PostgreSQL), --json, --quiet, --verbose and --busy-timeout SECONDS, \
+            before or after the subcommand name.
 
             Example:
               custctl migrate status --database dev.db

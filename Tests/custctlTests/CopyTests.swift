@@ -199,6 +199,33 @@ import Testing
             try target.sql("SELECT string_agg(row_json, '|' ORDER BY id) FROM legacy_archive")
                 == cli.sqlite(
                     "SELECT group_concat(row_json, '|') FROM (SELECT row_json FROM legacy_archive ORDER BY id)"))
+        // The archive is for reading there: the legacy tables cannot come back on another backend.
+        try ok(target, ["migrate", "--mark", "staging"])
+        let rollback = try target.run(["migrate", "rollback", "--all", "--yes", "--no-backup", "--json"])
+        #expect(rollback.status == 78, "\(rollback.stderr)")
+        #expect(try rollback.jsonError()["error"] as? String == "legacy_archive_missing")
+        #expect(try target.sql("SELECT count(*) FROM customers") == "6")
+    }
+
+    @Test func givenAConsolidatedPostgreSQLDatabase_whenCopiedToSQLite_thenRollbackThereIsRefused() throws {
+        let source = try CLI(.postgresql)
+        defer { source.cleanUp() }
+        _ = try source.sql(
+            String(
+                contentsOf: Self.root.appendingPathComponent("fixtures/legacy/small-postgresql.sql"), encoding: .utf8))
+        try ok(source, ["migrate", "--quiet", "--no-backup", "--schema", "core"])
+        let target = try CLI(.sqlite)
+        defer { target.cleanUp() }
+        let result = try copy(target, from: source.database, to: target.database, ["--schema", "core"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            try target.sqlite("SELECT count(*) FROM legacy_archive")
+                == (try source.sql("SELECT count(*) FROM core.legacy_archive")))
+        try ok(target, ["migrate", "--mark", "staging"])
+        let rollback = try target.run(["migrate", "rollback", "--all", "--yes", "--no-backup", "--json"])
+        #expect(rollback.status == 78, "\(rollback.stderr)")
+        #expect(try rollback.jsonError()["error"] as? String == "legacy_archive_missing")
+        #expect(try target.sqlite("SELECT count(*) FROM customers") == "6")
     }
 
     // MARK: - Refusals

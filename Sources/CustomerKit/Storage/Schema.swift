@@ -136,8 +136,9 @@ public enum MigrationError: DomainError, Equatable {
             return "schema \(schema) exists already, and the consolidation keeps the legacy tables there for rollback; "
                 + "rename or drop it first; nothing was changed"
         case .legacyArchiveMissing(let place):
-            return "the legacy tables are not in \(place), where the consolidation archived them (dropped, or this "
-                + "database was copied from another); restore the backup taken before 'migrate' instead; nothing was changed"
+            return "the legacy tables are not in \(place) (dropped, or the database was copied after consolidation), "
+                + "so rollback cannot give them back; restore the backup taken before 'migrate' instead; "
+                + "nothing was changed"
         }
     }
 }

@@ -70,7 +70,9 @@ extension PostgreSQLBackend {
         for table in tables {
             let there = try connection.query(
                 "SELECT to_regclass($1) IS NOT NULL", ["\(archive).\(Self.quote(table.name))"])
-            guard try there.first?.bool(0) == true else { throw MigrationError.legacyArchiveMissing(legacyArchiveName) }
+            guard try there.first?.bool(0) == true else {
+                throw MigrationError.legacyArchiveMissing("schema \(legacyArchiveName)")
+            }
         }
         for key in foreignKeys {
             try connection.run("ALTER TABLE \(key.table) DROP CONSTRAINT IF EXISTS \(Self.quote(key.name))")

@@ -73,6 +73,11 @@ extension SQLiteBackend {
     }
 
     private static func restore(_ db: Database) throws -> LegacyRestoreReport {
+        // An archive made on PostgreSQL (brought here by `copy`) keeps record literals, not SQLite's, and
+        // its tables stayed in the PostgreSQL database: there is nothing here to give back.
+        if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM legacy_archive WHERE row_sql LIKE '(%')") == true {
+            throw MigrationError.legacyArchiveMissing("this database (its archive was made on PostgreSQL)")
+        }
         let schema = try Row.fetchAll(
             db, sql: "SELECT type, name, tbl_name, sql, columns FROM legacy_schema ORDER BY position")
         for migration in Migrations.all.reversed() {
