@@ -66,6 +66,33 @@ import Testing
         #expect(try zoe.json()["name"] as? String == "Zoë", "\(zoe.stderr)")
     }
 
+    /// Legacy columns in other types than the fixture's (integer flags, text metadata and instants, an
+    /// integer id) are read in one type each: text metadata that is not JSON counts as not an object.
+    @Test func givenLegacyColumnsInOtherTypes_whenMigrated_thenReadAsTheirMeaning() throws {
+        let cli = try CLI(.postgresql)
+        defer { cli.cleanUp() }
+        _ = try cli.sql(
+            """
+            CREATE TABLE public.customers (id integer PRIMARY KEY, name text NOT NULL, email text NOT NULL,
+              active smallint DEFAULT 1, metadata text DEFAULT '{}', payment_method_added integer DEFAULT 0,
+              inserted_at text NOT NULL, updated_at text NOT NULL);
+            INSERT INTO public.customers VALUES (1, 'Ada', 'ada@example.com', 0, '{"tier":"gold"}', 1,
+              '2024-06-01T00:00:00Z', '2024-06-02 10:00:00');
+            INSERT INTO public.customers VALUES (2, 'Bob', 'bob@example.com', 1, 'not json', 0,
+              '2024-07-01T00:00:00Z', '2024-07-01T00:00:00Z');
+            """)
+        let run = try cli.run(["migrate", "--no-backup", "--quiet"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let ada = try cli.run(["customer", "show", "1", "--json"]).json()
+        #expect(ada["active"] as? Bool == false)
+        #expect(ada["metadata"] as? [String: String] == ["tier": "gold", "source": "legacy"])
+        #expect(ada["created_at"] as? String == "2024-06-01T00:00:00.000Z")
+        #expect(ada["payment_method_added_at"] as? String == "2024-06-02T10:00:00.000Z")
+        let bob = try cli.run(["customer", "show", "2", "--json"]).json()
+        #expect(bob["active"] as? Bool == true && bob["metadata"] as? [String: String] == ["source": "legacy"])
+        #expect(try cli.sql("SELECT row_json FROM public.legacy_archive WHERE source_id = 2").contains("not json"))
+    }
+
     @Test func givenAPasswordInTheDatabaseFlag_then64AndNoConnection() throws {
         let cli = try CLI(.postgresql)
         defer { cli.cleanUp() }
