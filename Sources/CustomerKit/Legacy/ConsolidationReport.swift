@@ -34,3 +34,30 @@ public struct LegacyRestoreReport: Sendable, Equatable {
     /// `api_key`) and `api_keys` ids. Their columns hold `sha256:<hex>` instead.
     public let keysNotRestored: [ConsolidationIssue]
 }
+
+/// The counts and findings of one consolidation as a backend's steps gather them.
+struct ConsolidationTally {
+    var customersKept = 0
+    var customersFromUsers = 0
+    var usersMerged = 0
+    var apiKeys = 0
+    var inlineKeys = 0
+    var forgeAccounts = 0
+    var githubOrgs = 0
+    var fixAttempts = 0
+    var remapped = 0
+    var archived = 0
+    var conflicts: [ConsolidationIssue] = []
+    var archivedColumns = LegacyLayout.archivedOnly
+
+    func report(dryRun: Bool) -> ConsolidationReport {
+        let counts: [(String, Int)] = [
+            ("customers", customersKept), ("customers_from_users", customersFromUsers), ("users_merged", usersMerged),
+            ("api_keys", apiKeys), ("inline_api_keys", inlineKeys), ("forge_accounts", forgeAccounts),
+            ("github_orgs", githubOrgs), ("fix_attempts_kept", fixAttempts), ("fix_attempts_remapped", remapped),
+            ("rows_archived", archived), ("conflicts", conflicts.count),
+        ]
+        return ConsolidationReport(
+            counts: counts, conflicts: conflicts, archivedColumns: archivedColumns, dryRun: dryRun)
+    }
+}

@@ -155,18 +155,7 @@ private struct PostgreSQLConsolidation {
     var fixAttemptColumns: [String] = []
     /// Foreign keys of `fix_attempts` onto the legacy `customers(id)`: re-pointed to custctl's customers.
     var customerReferences: [(name: String, definition: String)] = []
-    var archivedColumns = LegacyLayout.archivedOnly
-    var archived = 0
-    var customersKept = 0
-    var usersMerged = 0
-    var customersFromUsers = 0
-    var apiKeys = 0
-    var inlineKeys = 0
-    var forgeAccounts = 0
-    var githubOrgs = 0
-    var conflicts: [ConsolidationIssue] = []
-    var fixAttempts = 0
-    var remapped = 0
+    var tally = ConsolidationTally()
 
     init(_ backend: PostgreSQLBackend, at instant: Date, progress: @escaping (String) -> Void) throws {
         self.backend = backend
@@ -191,7 +180,7 @@ private struct PostgreSQLConsolidation {
         try archiveRows()
         try remapFixAttempts()
         try finish()
-        return report(dryRun: dryRun)
+        return tally.report(dryRun: dryRun)
     }
 
     @discardableResult
@@ -240,7 +229,7 @@ private struct PostgreSQLConsolidation {
             }
         }
         for (table, known) in LegacyLayout.columns {
-            archivedColumns += (present[table] ?? []).map(\.name).filter { !known.contains($0) }.map {
+            tally.archivedColumns += (present[table] ?? []).map(\.name).filter { !known.contains($0) }.map {
                 "\(table).\($0)"
             }
         }
@@ -404,7 +393,7 @@ private struct PostgreSQLConsolidation {
             CREATE UNIQUE INDEX ON pg_temp.cust_map (id);
             ANALYZE pg_temp.cust_map
             """)
-        customersKept =
+        tally.customersKept =
             try query(
                 """
                 INSERT INTO \(s).customers (id, name, email, email_normalized, customer_type, active, metadata,
@@ -444,7 +433,7 @@ private struct PostgreSQLConsolidation {
             FROM pg_temp.legacy_users u JOIN pg_temp.user_email e ON e.id = u.id;
             ANALYZE pg_temp.user_map
             """)
-        usersMerged =
+        tally.usersMerged =
             try query(
                 """
                 UPDATE \(s).customers c SET password_hash = u.hashed_password, confirmed_at = u.confirmed_at
@@ -452,7 +441,7 @@ private struct PostgreSQLConsolidation {
                 WHERE m.id = m.kept_id AND c.email_normalized = m.en
                 """
             ).affected
-        customersFromUsers =
+        tally.customersFromUsers =
             try query(
                 """
                 INSERT INTO \(s).customers (name, email, email_normalized, password_hash, metadata, confirmed_at,
@@ -473,7 +462,7 @@ private struct PostgreSQLConsolidation {
     ///    repeats are left out before inserting, not skipped by a conflict clause: that would use up
     ///    identity values, and the new ids are SQLite's.
     mutating func hashKeys() throws {
-        apiKeys =
+        tally.apiKeys =
             try query(
                 """
                 INSERT INTO \(s).api_keys (customer_id, name, prefix, key_hash, active, expires_at, last_used_at,
@@ -491,7 +480,7 @@ private struct PostgreSQLConsolidation {
                 WHERE k.claim = 1 ORDER BY k.id
                 """, [instant]
             ).affected
-        inlineKeys =
+        tally.inlineKeys =
             try query(
                 """
                 INSERT INTO \(s).api_keys (customer_id, name, prefix, key_hash, metadata, created_at)
@@ -510,7 +499,7 @@ private struct PostgreSQLConsolidation {
     /// 8. Forge accounts (rules 3 and 6): the first claim wins (repeats left out, as for keys);
     ///    github_org unless the customer has it.
     mutating func linkForges() throws {
-        forgeAccounts =
+        tally.forgeAccounts =
             try query(
                 """
                 INSERT INTO \(s).forge_accounts (customer_id, forge_type, namespace, verified_at, created_at)
@@ -524,7 +513,7 @@ private struct PostgreSQLConsolidation {
                 WHERE f.claim = 1 ORDER BY f.id
                 """, [instant]
             ).affected
-        githubOrgs =
+        tally.githubOrgs =
             try query(
                 """
                 INSERT INTO \(s).forge_accounts (customer_id, forge_type, namespace, created_at)
@@ -599,7 +588,8 @@ private struct PostgreSQLConsolidation {
         ]
         for (table, conflictQuery) in conflictQueries {
             for row in try query(conflictQuery + " ORDER BY 1").rows {
-                conflicts.append(ConsolidationIssue(table: table, id: try row.int64(0), reason: try row.string(1)))
+                tally.conflicts.append(
+                    ConsolidationIssue(table: table, id: try row.int64(0), reason: try row.string(1)))
             }
         }
         try execute(
@@ -613,8 +603,8 @@ private struct PostgreSQLConsolidation {
             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
             """,
             [
-                PQArray(conflicts.map { Optional($0.table) }), PQArray(conflicts.map { Optional($0.id) }),
-                PQArray(conflicts.map { Optional($0.reason) }),
+                PQArray(tally.conflicts.map { Optional($0.table) }), PQArray(tally.conflicts.map { Optional($0.id) }),
+                PQArray(tally.conflicts.map { Optional($0.reason) }),
             ])
     }
 
@@ -638,7 +628,7 @@ private struct PostgreSQLConsolidation {
     mutating func archiveRows() throws {
         for table in presentTables {
             let hasID = present[table]?.contains { $0.name == "id" } == true
-            archived +=
+            tally.archived +=
                 try query(
                     """
                     INSERT INTO \(s).legacy_archive (source_table, source_id, conflict, row_json, row_sql)
@@ -651,14 +641,14 @@ private struct PostgreSQLConsolidation {
                     """, [table]
                 ).affected
         }
-        progress("legacy: archived \(archived) legacy rows")
+        progress("legacy: archived \(tally.archived) legacy rows")
     }
 
     /// 12. fix_attempts stay as they are (rule 7); those of a merged duplicate follow the kept customer,
     ///     and their foreign key onto customers now means custctl's customers.
     mutating func remapFixAttempts() throws {
         guard fixAttemptColumns.contains("id") && fixAttemptColumns.contains("customer_id") else { return }
-        fixAttempts = try query("SELECT count(*) FROM \(s).fix_attempts").first?.int(0) ?? 0
+        tally.fixAttempts = try query("SELECT count(*) FROM \(s).fix_attempts").first?.int(0) ?? 0
         try query(
             """
             INSERT INTO \(s).legacy_archive (source_table, source_id, conflict, row_json, row_sql)
@@ -667,7 +657,7 @@ private struct PostgreSQLConsolidation {
             FROM \(s).fix_attempts f JOIN pg_temp.cust_map m ON m.id = f.customer_id WHERE m.id <> m.kept_id ORDER BY f.id
             """)
         try backend.withoutUserTriggers("\(s).fix_attempts") {
-            remapped =
+            tally.remapped =
                 try query(
                     """
                     UPDATE \(s).fix_attempts f SET customer_id = m.kept_id FROM pg_temp.cust_map m
@@ -686,16 +676,5 @@ private struct PostgreSQLConsolidation {
         try execute("DROP FUNCTION IF EXISTS pg_temp.custctl_jsonb(text)")
         try execute("UPDATE \(s).custctl_settings SET value = 'production' WHERE key = 'environment'")
         progress("legacy: consolidated into the custctl schema")
-    }
-
-    private func report(dryRun: Bool) -> ConsolidationReport {
-        let counts: [(String, Int)] = [
-            ("customers", customersKept), ("customers_from_users", customersFromUsers), ("users_merged", usersMerged),
-            ("api_keys", apiKeys), ("inline_api_keys", inlineKeys), ("forge_accounts", forgeAccounts),
-            ("github_orgs", githubOrgs), ("fix_attempts_kept", fixAttempts), ("fix_attempts_remapped", remapped),
-            ("rows_archived", archived), ("conflicts", conflicts.count),
-        ]
-        return ConsolidationReport(
-            counts: counts, conflicts: conflicts, archivedColumns: archivedColumns, dryRun: dryRun)
     }
 }

@@ -145,19 +145,8 @@ private struct SQLiteConsolidation {
     let progress: (String) -> Void
     /// The tables the legacy file has.
     let present: Set<String>
-    var archivedColumns = LegacyLayout.archivedOnly
+    var tally = ConsolidationTally()
     var originalColumns: [String: [String]] = [:]
-    var archived = 0
-    var customersKept = 0
-    var usersMerged = 0
-    var customersFromUsers = 0
-    var apiKeys = 0
-    var inlineKeys = 0
-    var forgeAccounts = 0
-    var githubOrgs = 0
-    var conflicts: [ConsolidationIssue] = []
-    var fixAttempts = 0
-    var remapped = 0
 
     init(_ db: Database, stamp: String, progress: @escaping (String) -> Void) throws {
         self.db = db
@@ -178,7 +167,7 @@ private struct SQLiteConsolidation {
         try markConflicts()
         try remapFixAttempts()
         try finish()
-        return report(dryRun: dryRun)
+        return tally.report(dryRun: dryRun)
     }
 
     /// 1. Keep the legacy schema, and move the legacy tables aside under legacy_* names. Absent
@@ -204,7 +193,7 @@ private struct SQLiteConsolidation {
                         FROM sqlite_master WHERE tbl_name = ? AND sql IS NOT NULL ORDER BY type = 'table' DESC, rowid
                         """,
                     arguments: [JSONValue.array(columns.map(JSONValue.string)).serialized, table])
-                archivedColumns += columns.filter { !known.contains($0) }.map { "\(table).\($0)" }
+                tally.archivedColumns += columns.filter { !known.contains($0) }.map { "\(table).\($0)" }
                 try db.execute(
                     sql: "ALTER TABLE " + table.quotedDatabaseIdentifier + " RENAME TO " + copy.quotedDatabaseIdentifier
                 )
@@ -250,9 +239,9 @@ private struct SQLiteConsolidation {
                     + json.joined(separator: ", ") + "), json_array(" + literals.joined(separator: ", ") + ") FROM "
                     + ("legacy_" + table).quotedDatabaseIdentifier + " ORDER BY rowid",
                 arguments: [table])
-            archived += db.changesCount
+            tally.archived += db.changesCount
         }
-        progress("legacy: archived \(archived) legacy rows")
+        progress("legacy: archived \(tally.archived) legacy rows")
     }
 
     /// 3. The consolidated schema.
@@ -288,7 +277,7 @@ private struct SQLiteConsolidation {
                   COALESCE(c.rollover_fixes, 0), COALESCE(c.inserted_at, ?), COALESCE(c.updated_at, c.inserted_at, ?)
                 FROM legacy_customers c JOIN cust_map m ON m.id = c.id WHERE m.id = m.kept_id ORDER BY c.id;
                 """, arguments: [stamp, stamp])
-        customersKept = db.changesCount
+        tally.customersKept = db.changesCount
     }
 
     /// 5. Users merge by normalised email (rule 4); the oldest user of a normalised email wins.
@@ -302,7 +291,7 @@ private struct SQLiteConsolidation {
                 FROM legacy_users u JOIN user_map m ON m.id = u.id
                 WHERE m.id = m.kept_id AND customers.email_normalized = m.en;
                 """)
-        usersMerged = db.changesCount
+        tally.usersMerged = db.changesCount
         try db.execute(
             sql: """
                 INSERT INTO customers (name, email, email_normalized, password_hash, metadata, confirmed_at, created_at, updated_at)
@@ -313,7 +302,7 @@ private struct SQLiteConsolidation {
                 WHERE m.id = m.kept_id AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.email_normalized = m.en)
                 ORDER BY u.id
                 """, arguments: [stamp, stamp])
-        customersFromUsers = db.changesCount
+        tally.customersFromUsers = db.changesCount
     }
 
     /// 6. API keys: only hashes (rule 2); a key string that appears twice is one key.
@@ -330,7 +319,7 @@ private struct SQLiteConsolidation {
                 FROM legacy_api_keys k JOIN cust_map m ON m.id = k.customer_id
                 WHERE k.key IS NOT NULL AND k.key <> '' ORDER BY k.id
                 """, arguments: [stamp])
-        apiKeys = db.changesCount
+        tally.apiKeys = db.changesCount
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO api_keys (customer_id, name, prefix, key_hash, metadata, created_at)
@@ -339,7 +328,7 @@ private struct SQLiteConsolidation {
                 FROM legacy_customers c JOIN cust_map m ON m.id = c.id
                 WHERE c.api_key IS NOT NULL AND c.api_key <> '' ORDER BY c.id
                 """, arguments: [stamp])
-        inlineKeys = db.changesCount
+        tally.inlineKeys = db.changesCount
     }
 
     /// 7. Forge accounts (rule 3 and 6): first claim wins; github_org unless the customer has it.
@@ -352,7 +341,7 @@ private struct SQLiteConsolidation {
                 WHERE lower(f.forge_type) IN ('github', 'gitlab', 'bitbucket') AND length(trim(COALESCE(f.namespace, ''))) > 0
                 ORDER BY f.id
                 """, arguments: [stamp])
-        forgeAccounts = db.changesCount
+        tally.forgeAccounts = db.changesCount
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO forge_accounts (customer_id, forge_type, namespace, created_at)
@@ -360,7 +349,7 @@ private struct SQLiteConsolidation {
                 FROM legacy_customers c JOIN cust_map m ON m.id = c.id
                 WHERE length(trim(COALESCE(c.github_org, ''))) > 0 ORDER BY c.id
                 """, arguments: [stamp])
-        githubOrgs = db.changesCount
+        tally.githubOrgs = db.changesCount
     }
 
     /// 8. Conflicts and rows that could not be kept, marked in the archive and reported.
@@ -425,7 +414,7 @@ private struct SQLiteConsolidation {
         for (table, query) in conflictQueries {
             for row in try Row.fetchAll(db, sql: query) {
                 let issue = ConsolidationIssue(table: table, id: row[0], reason: row[1])
-                conflicts.append(issue)
+                tally.conflicts.append(issue)
                 try db.execute(
                     sql: """
                         UPDATE legacy_archive SET conflict = COALESCE(conflict || '; ', '') || ?
@@ -439,7 +428,7 @@ private struct SQLiteConsolidation {
     /// 9. fix_attempts stay as they are (rule 7); those of a merged duplicate follow the kept customer.
     mutating func remapFixAttempts() throws {
         if present.contains("fix_attempts") {
-            fixAttempts = try Int.fetchOne(db, sql: "SELECT count(*) FROM fix_attempts") ?? 0
+            tally.fixAttempts = try Int.fetchOne(db, sql: "SELECT count(*) FROM fix_attempts") ?? 0
             try db.execute(
                 sql: """
                     INSERT INTO legacy_archive (source_table, source_id, conflict, row_json, row_sql)
@@ -449,7 +438,7 @@ private struct SQLiteConsolidation {
                     UPDATE fix_attempts SET customer_id = m.kept_id FROM cust_map m
                     WHERE fix_attempts.customer_id = m.id AND m.id <> m.kept_id;
                     """)
-            remapped = db.changesCount
+            tally.remapped = db.changesCount
         }
     }
 
@@ -467,17 +456,6 @@ private struct SQLiteConsolidation {
             )
         }
         progress("legacy: consolidated into the custctl schema")
-    }
-
-    private func report(dryRun: Bool) -> ConsolidationReport {
-        let counts: [(String, Int)] = [
-            ("customers", customersKept), ("customers_from_users", customersFromUsers), ("users_merged", usersMerged),
-            ("api_keys", apiKeys), ("inline_api_keys", inlineKeys), ("forge_accounts", forgeAccounts),
-            ("github_orgs", githubOrgs), ("fix_attempts_kept", fixAttempts), ("fix_attempts_remapped", remapped),
-            ("rows_archived", archived), ("conflicts", conflicts.count),
-        ]
-        return ConsolidationReport(
-            counts: counts, conflicts: conflicts, archivedColumns: archivedColumns, dryRun: dryRun)
     }
 
     private func tableColumns(_ table: String) throws -> [String] {
