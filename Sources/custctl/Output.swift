@@ -179,7 +179,11 @@ struct Output {
     /// Columns a string takes on a terminal: wide (CJK, fullwidth) and emoji characters take two,
     /// combining marks and joiners none.
     static func displayWidth(_ text: String) -> Int {
-        text.reduce(0) { total, character in
+        // ASCII, nearly every cell: one column a printable byte, none a control byte.
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return text.utf8.reduce(0) { $0 + ($1 >= 0x20 && $1 != 0x7F ? 1 : 0) }
+        }
+        return text.reduce(0) { total, character in
             let scalars = character.unicodeScalars
             guard let first = scalars.first else { return total }
             if first.properties.isEmojiPresentation || scalars.contains(where: { $0.value == 0xFE0F }) {

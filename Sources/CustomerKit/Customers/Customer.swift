@@ -70,9 +70,10 @@ public enum CustomerReference: Sendable, Equatable {
     case id(Int64)
     case email(EmailAddress)
 
-    /// A number is an id; anything else must be a valid email.
+    /// A number is an id; anything else must be a valid email. (Trimmed as an email is, without
+    /// Foundation for ASCII: its character sets cost a read command 8% of its instructions.)
     public init(parsing text: String) throws {
-        if let id = Int64(text.trimmingCharacters(in: .whitespaces)), id > 0 {
+        if let id = Int64(EmailAddress.composed(text)), id > 0 {
             self = .id(id)
         } else {
             self = .email(try EmailAddress(text))

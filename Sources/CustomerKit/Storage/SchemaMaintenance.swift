@@ -9,6 +9,7 @@ extension StorageBackend {
     /// With `refusingEmpty` (a command that only reads) a database without tables is `notFound` instead.
     @discardableResult
     func ensureCurrentSchema(refusingEmpty location: String? = nil) throws -> Bool {
+        if try hasCurrentSchemaMark() { return false }
         var status = try migrationStatus()
         var created = false
         if status.layout == .empty, let location { throw StoreError.notFound(path: path ?? location) }

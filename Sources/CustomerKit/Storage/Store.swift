@@ -43,6 +43,9 @@ protocol StorageBackend: AnyObject, Sendable, CopySteps {
 
     /// The schema state, without changing anything.
     func migrationStatus() throws -> MigrationStatus
+    /// True when the database says cheaply that its schema is exactly this binary's migrations (false
+    /// when it cannot say: `migrationStatus` decides).
+    func hasCurrentSchemaMark() throws -> Bool
     /// Runs `body` holding the schema lock, so one process at a time changes the schema.
     func withSchemaLock<T>(_ body: () throws -> T) throws -> T
     /// Gets a new or old database ready for custctl's writes (SQLite: WAL mode; PostgreSQL: the schema).

@@ -57,7 +57,7 @@ public enum Timestamp {
     /// read as UTC. Only storage reads that: legacy consolidation copies such values (`inserted_at`)
     /// byte for byte, and they were UTC; an operator's zone-less time stays ambiguous and refused.
     static func parse(_ text: String, zonelessAsUTC: Bool) -> Date? {
-        var scanner = DigitScanner(text.trimmingCharacters(in: .whitespaces))
+        var scanner = DigitScanner(text)
         guard let year = scanner.number(digits: 4), year >= 1, scanner.take("-"),
             let month = scanner.number(digits: 2), (1...12).contains(month), scanner.take("-"),
             let day = scanner.number(digits: 2), (1...daysIn(month: month, year: year)).contains(day)
@@ -129,7 +129,15 @@ public enum Timestamp {
         private let bytes: [UInt8]
         private var index = 0
 
-        init(_ text: String) { bytes = Array(text.utf8) }
+        /// The bytes of `text` without leading and trailing spaces and tabs (ASCII and Unicode).
+        init(_ text: String) {
+            let ascii = text.utf8.allSatisfy { $0 < 0x80 }
+            let trimmed = ascii ? text : text.trimmingCharacters(in: .whitespaces)
+            var bytes = Array(trimmed.utf8)[...]
+            while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
+            while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
+            self.bytes = Array(bytes)
+        }
 
         var atEnd: Bool { index == bytes.count }
 

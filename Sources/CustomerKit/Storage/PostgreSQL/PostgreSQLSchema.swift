@@ -34,6 +34,9 @@ extension PostgreSQLBackend {
         }
     }
 
+    /// PostgreSQL reads the schema's state in two statements anyway (`migrationStatus`): no mark.
+    func hasCurrentSchemaMark() throws -> Bool { false }
+
     /// The tables of `--schema`, sorted (in the caller's transaction, if any).
     func tableNames() throws -> [String] {
         try connection.query(

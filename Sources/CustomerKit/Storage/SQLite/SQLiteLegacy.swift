@@ -86,6 +86,7 @@ extension SQLiteBackend {
         for table in Migrations.bookkeepingTables {
             try db.execute(sql: "DROP TABLE IF EXISTS " + table.quotedDatabaseIdentifier)
         }
+        try markSchema(db, current: false)
         var tables: [String] = []
         var rows = 0
         var keys: [ConsolidationIssue] = []

@@ -46,11 +46,26 @@ extension SQLiteBackend {
         }
     }
 
-    /// Applies one migration and records it.
+    /// Applies one migration and records it; the last of them marks the schema current.
     static func apply(_ migration: Migration, in db: Database, stamp: String) throws {
         for sql in migration.up { try db.execute(sql: sql) }
         try db.execute(
             sql: "INSERT INTO custctl_migrations (name, applied_at) VALUES (?, ?)", arguments: [migration.name, stamp])
+        try markSchema(db, current: migration.name == Migrations.all.last?.name)
+    }
+
+    /// `PRAGMA user_version` of a file whose schema is exactly this binary's migrations: "CC" and their
+    /// count. Applying the last migration writes it, every step back clears it (0), so an ordinary
+    /// command compares one number instead of reading three tables in a transaction of its own; any
+    /// other value (an older or newer custctl's file, a file of before the mark) takes the full check.
+    static let currentSchemaMark = 0x4343_0000 + Migrations.all.count
+
+    static func markSchema(_ db: Database, current: Bool) throws {
+        try db.execute(sql: "PRAGMA user_version = \(current ? currentSchemaMark : 0)")
+    }
+
+    func hasCurrentSchemaMark() throws -> Bool {
+        try withoutTransaction { try Int.fetchOne($0, sql: "PRAGMA user_version") } == Self.currentSchemaMark
     }
 
     func prepareForWrites() throws { try enableWAL() }
@@ -71,6 +86,7 @@ extension SQLiteBackend {
         try write { db in
             for sql in migration.down { try db.execute(sql: sql) }
             try db.execute(sql: "DELETE FROM custctl_migrations WHERE name = ?", arguments: [name])
+            try SQLiteBackend.markSchema(db, current: false)
         }
     }
 
@@ -79,6 +95,7 @@ extension SQLiteBackend {
             for table in Migrations.bookkeepingTables {
                 try db.execute(sql: "DROP TABLE IF EXISTS " + table.quotedDatabaseIdentifier)
             }
+            try SQLiteBackend.markSchema(db, current: false)
         }
     }
 
