@@ -94,7 +94,7 @@ public final class Store: @unchecked Sendable {
     public static func open(path location: String, options: StoreOptions = StoreOptions(), creating: Bool = true)
         throws -> Store
     {
-        let backend = try connect(location, options: options, creating: creating)
+        let backend = try connect(location, options: options, creating: creating, forReads: !creating)
         let store = Store(backend: backend)
         // A missing SQLite file was refused when opened; a PostgreSQL schema exists or not only here.
         store.created = try backend.ensureCurrentSchema(
@@ -106,17 +106,18 @@ public final class Store: @unchecked Sendable {
     public static func openForMaintenance(
         path location: String, options: StoreOptions = StoreOptions(), creating: Bool = true
     ) throws -> Store {
-        Store(backend: try connect(location, options: options, creating: creating))
+        Store(backend: try connect(location, options: options, creating: creating, forReads: false))
     }
 
-    private static func connect(_ location: String, options: StoreOptions, creating: Bool) throws
+    /// `forReads`: for a command that changes no schema (`SQLiteBackend.openFile`).
+    private static func connect(_ location: String, options: StoreOptions, creating: Bool, forReads: Bool) throws
         -> any StorageBackend
     {
         if PostgreSQLTarget.isURI(location) {
             let target = try PostgreSQLTarget(uri: location, schema: options.schema)
             return try PostgreSQLBackend.connect(target, options: options, notice: options.notice)
         }
-        return try SQLiteBackend.openFile(path: location, options: options, creating: creating)
+        return try SQLiteBackend.openFile(path: location, options: options, creating: creating, forReads: forReads)
     }
 
     /// A fresh, fully migrated in-memory database (unit tests).
