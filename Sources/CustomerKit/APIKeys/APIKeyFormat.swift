@@ -234,7 +234,7 @@ public enum APIKeyError: DomainError, Equatable {
 public enum TimeSpan {
     /// Seconds in `text`.
     public static func seconds(_ text: String) throws -> TimeInterval {
-        let trimmed = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let trimmed = Text.trimmingSpaces(text).lowercased()
         let units: [Character: Double] = ["s": 1, "m": 60, "h": 3600, "d": 86400]
         var number = Substring(trimmed)
         var unit = 1.0

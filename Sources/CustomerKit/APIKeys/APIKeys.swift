@@ -63,7 +63,7 @@ public struct APIKeys: Sendable {
             guard case .id(let id) = reference else { throw APIKeyError.notFound(reference.description) }
             return try store.read { try Self.fetch(id, in: $0) }
         }
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = Text.trimmingSpaces(text)
         guard !trimmed.isEmpty else { throw APIKeyError.notFound(reference.description) }
         let (exact, candidates) = try store.read { tx in
             (try tx.apiKeys.find(hash: APIKeyFormat.hash(trimmed)), try tx.apiKeys.candidates(trimmed, limit: 50))

@@ -66,7 +66,7 @@ public struct CreditLedger: Sendable {
 
     /// Parses a command-line amount: a whole number from 1 to `maximumAmount`.
     public static func amount(_ text: String) throws -> Int64 {
-        guard let value = Int64(text.trimmingCharacters(in: .whitespaces)), (1...maximumAmount).contains(value) else {
+        guard let value = Int64(Text.trimmingSpaces(text)), (1...maximumAmount).contains(value) else {
             throw CreditsError.invalidAmount(text)
         }
         return value

@@ -73,7 +73,7 @@ public enum CustomerReference: Sendable, Equatable {
     /// A number is an id; anything else must be a valid email. (Trimmed as an email is, without
     /// Foundation for ASCII: its character sets cost a read command 8% of its instructions.)
     public init(parsing text: String) throws {
-        if let id = Int64(EmailAddress.composed(text)), id > 0 {
+        if let id = Int64(Text.composed(text)), id > 0 {
             self = .id(id)
         } else {
             self = .email(try EmailAddress(text))
@@ -125,12 +125,16 @@ public enum CustomerFields {
 
     /// A trimmed, NFC, non-empty, single-line text of at most `maximumLength` characters.
     public static func text(_ value: String, field: String) throws -> String {
-        let cleaned = value.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
+        let cleaned = Text.composed(value)
+        let ascii = Text.isASCII(cleaned)
         guard !cleaned.isEmpty else { throw CustomerError.invalidField(field: field, reason: "it is empty") }
-        guard cleaned.count <= maximumLength else {
+        guard (ascii ? cleaned.utf8.count : cleaned.count) <= maximumLength else {
             throw CustomerError.invalidField(field: field, reason: "it is longer than \(maximumLength) characters")
         }
-        if cleaned.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+        if ascii
+            ? cleaned.utf8.contains(where: { $0 < 0x20 || $0 == 0x7F })
+            : cleaned.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        {
             throw CustomerError.invalidField(field: field, reason: "it contains control characters")
         }
         return cleaned

@@ -12,7 +12,7 @@ public struct EmailAddress: Sendable, Equatable, Hashable {
 
     /// Validates and normalises `text`; nothing beyond SPEC 5.4's rules is guessed.
     public init(_ text: String) throws {
-        let composed = Self.composed(text)
+        let composed = Text.composed(text)
         guard !composed.isEmpty else { throw EmailError.invalid(text, reason: "it is empty") }
         guard composed.count <= Self.maximumLength else {
             throw EmailError.invalid(text, reason: "it is longer than \(Self.maximumLength) characters")
@@ -37,23 +37,10 @@ public struct EmailAddress: Sendable, Equatable, Hashable {
         self.normalized = composed.lowercased()
     }
 
-    /// Trimmed and NFC: the form an address is kept in as entered. ASCII, the usual case, is trimmed
-    /// byte by byte and is its own NFC, which spares two trips through Foundation per address.
-    static func composed(_ text: String) -> String {
-        let bytes = text.utf8
-        guard bytes.allSatisfy({ $0 < 0x80 }) else {
-            return text.trimmingCharacters(in: .whitespacesAndNewlines).precomposedStringWithCanonicalMapping
-        }
-        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
-        else { return "" }
-        return String(text[first...last])
-    }
-
     /// The identity form (SPEC 5.4) of any text, valid address or not: consolidation applies it to
     /// legacy rows as they are.
     static func normalize(_ text: String) -> String {
-        composed(text).lowercased()
+        Text.composed(text).lowercased()
     }
 
     /// Two addresses are the same customer when their normalised forms are equal.

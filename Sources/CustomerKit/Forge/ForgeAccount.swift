@@ -12,12 +12,22 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
 
     /// Longest namespace accepted.
     public static let maximumLength = 100
-    private static let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/".utf8)
+    /// ASCII letters, digits, '.', '_', '-' and '/' (so a namespace's characters are its bytes).
+    private static func isAllowed(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"),
+            UInt8(ascii: "/"):
+            return true
+        default:
+            return false
+        }
+    }
 
     /// Parses `github:acme` (type case-insensitive; namespace of letters, digits, `.`, `_`, `-`, and `/`
     /// between parts for nested groups).
     public init(parsing text: String) throws {
-        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        let trimmed = Text.trimmingSpaces(text)
         let parts = trimmed.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
         guard parts.count == 2, let type = ForgeType(rawValue: parts[0].lowercased()) else {
             throw ForgeError.invalid(text, reason: "use TYPE:NAMESPACE with TYPE github, gitlab or bitbucket")
@@ -27,9 +37,8 @@ public struct ForgeNamespace: Sendable, Equatable, Hashable {
 
     /// Validates `namespace` for `type`.
     public init(type: ForgeType, namespace: String) throws {
-        let name = namespace.trimmingCharacters(in: .whitespaces)
-        guard !name.isEmpty, name.count <= Self.maximumLength,
-            name.utf8.allSatisfy({ Self.allowed.contains($0) }),
+        let name = Text.trimmingSpaces(namespace)
+        guard !name.isEmpty, name.utf8.count <= Self.maximumLength, name.utf8.allSatisfy(Self.isAllowed),
             !name.hasPrefix("/"), !name.hasSuffix("/"), !name.contains("//")
         else {
             throw ForgeError.invalid(

@@ -129,15 +129,8 @@ public enum Timestamp {
         private let bytes: [UInt8]
         private var index = 0
 
-        /// The bytes of `text` without leading and trailing spaces and tabs (ASCII and Unicode).
-        init(_ text: String) {
-            let ascii = text.utf8.allSatisfy { $0 < 0x80 }
-            let trimmed = ascii ? text : text.trimmingCharacters(in: .whitespaces)
-            var bytes = Array(trimmed.utf8)[...]
-            while let first = bytes.first, first == 0x20 || first == 0x09 { bytes.removeFirst() }
-            while let last = bytes.last, last == 0x20 || last == 0x09 { bytes.removeLast() }
-            self.bytes = Array(bytes)
-        }
+        /// The bytes of `text` without leading and trailing spaces and tabs.
+        init(_ text: String) { bytes = Array(Text.trimmingSpaces(text).utf8) }
 
         var atEnd: Bool { index == bytes.count }
 
