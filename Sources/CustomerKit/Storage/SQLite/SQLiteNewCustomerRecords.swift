@@ -30,7 +30,12 @@ struct SQLiteNewCustomerRecords: NewCustomerRecords {
     }
 
     func linked(_ forges: [ForgeNamespace]) throws -> Set<String> {
-        Set(try forges.filter { try tx.forgeAccounts.find($0) != nil }.map(\.key))
+        // Existence only: decoding each account as a record cost 3% of a bulk provision.
+        let statement = try db.cachedStatement(
+            sql: "SELECT 1 FROM forge_accounts WHERE forge_type = ? AND namespace = ? COLLATE NOCASE")
+        return Set(
+            try forges.filter { try Int64.fetchOne(statement, arguments: [$0.type.rawValue, $0.namespace]) != nil }
+                .map(\.key))
     }
 
     func provisionRequests(_ keys: [String]) throws -> [String: (fingerprint: String, result: JSONValue)] {
