@@ -215,4 +215,39 @@ import Testing
         let help = try cli.run(["credits", "balance", "ada@example.com", "--help"])
         #expect(help.status == 0 && help.stdout.contains("USAGE: custctl credits balance"), "\(help.stdout)")
     }
+
+    @Test(arguments: Backend.allCases) func givenEveryFormOfALogin_thenTheAnswersAreTheFullParsersAnswers(
+        _ backend: Backend
+    ) throws {
+        let cli = try CLI(backend)
+        defer { cli.cleanUp() }
+        let password = "Tr1cky-Falcon-Orbit\n"
+        #expect(
+            try cli.run(
+                ["register", "--email", "ada@example.com", "--name", "Ada", "--password-stdin", "--quiet"],
+                stdin: password
+            ).status == 0)
+        for arguments in [
+            ["login", "--email", "ada@example.com", "--password-stdin", "--json"],
+            ["--json", "login", "--password-stdin", "--email=ada@example.com"],
+            ["login", "--email", "ADA@example.com", "--json", "--password-stdin", "--busy-timeout", "2", "--verbose"],
+        ] {
+            let result = try cli.run(arguments, stdin: password)
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(try result.json()["customer_id"] as? Int == 1, "\(arguments)")
+        }
+        for (arguments, status, text) in [
+            (["login", "--password-stdin"], Int32(64), "Missing expected argument"),
+            (["login", "--email", "ada@example.com", "--password-stdin", "--bogus"], 64, "Unknown option"),
+            (["login", "--email", "ada@example.com", "--password-stdin", "extra"], 64, "Unexpected argument"),
+            (["login", "--email", "--password-stdin"], 64, "Missing value"),
+        ] {
+            let result = try cli.run(arguments, stdin: password)
+            #expect(result.status == status, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains(text), "\(arguments): \(result.stderr)")
+        }
+        let wrong = try cli.run(
+            ["login", "--email", "ada@example.com", "--password-stdin"], stdin: "Wrong-Password-1\n")
+        #expect(wrong.status == 77, "\(wrong.stderr)")
+    }
 }

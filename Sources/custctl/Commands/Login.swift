@@ -24,6 +24,11 @@ struct Login: ParsableCommand {
     var passwordStdin = false
 
     func run() throws {
+        try Self.run(email: email, passwordStdin: passwordStdin, global.settings)
+    }
+
+    /// The command itself, also reached by the fast path (`HotCommand`).
+    static func run(email: String, passwordStdin: Bool, _ global: GlobalSettings) throws {
         let password = try PasswordInput.read(fromStandardInput: passwordStdin, confirm: false)
         let authenticator = try Authenticator(
             store: global.openStore(.reads), hasher: Settings.hasher(), throttle: Settings.throttle())
