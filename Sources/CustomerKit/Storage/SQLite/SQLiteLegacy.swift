@@ -450,6 +450,7 @@ private struct SQLiteConsolidation {
         }
         try db.execute(sql: "DROP TABLE IF EXISTS temp.cust_map; DROP TABLE IF EXISTS temp.user_map")
         try db.execute(sql: "UPDATE custctl_settings SET value = 'production' WHERE key = 'environment'")
+        try SQLiteBackend.markSchema(db, current: true)  // after the last DDL of the consolidation
         let violations = try Row.fetchAll(db, sql: "PRAGMA foreign_key_check")
         if let first = violations.first {
             throw InvariantError(

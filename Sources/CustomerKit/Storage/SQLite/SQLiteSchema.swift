@@ -54,18 +54,29 @@ extension SQLiteBackend {
         try markSchema(db, current: migration.name == Migrations.all.last?.name)
     }
 
-    /// `PRAGMA user_version` of a file whose schema is exactly this binary's migrations: "CC" and their
-    /// count. Applying the last migration writes it, every step back clears it (0), so an ordinary
-    /// command compares one number instead of reading three tables in a transaction of its own; any
-    /// other value (an older or newer custctl's file, a file of before the mark) takes the full check.
-    static let currentSchemaMark = 0x4343_0000 + Migrations.all.count
+    /// `PRAGMA user_version` of a file whose schema is exactly this binary's migrations: "C", their
+    /// count, and the low bits of SQLite's `schema_version`, which every DDL statement changes. Applying
+    /// the last migration writes it and every step back clears it (0), so an ordinary command compares
+    /// two numbers instead of reading three tables in a transaction of its own; any other value (an older
+    /// or newer custctl's file, a file of before the mark, a schema changed since by any tool) takes
+    /// the full check.
+    static func currentSchemaMark(schemaVersion: Int) -> Int {
+        0x4300_0000 | (Migrations.all.count & 0xFF) << 16 | (schemaVersion & 0xFFFF)
+    }
 
     static func markSchema(_ db: Database, current: Bool) throws {
-        try db.execute(sql: "PRAGMA user_version = \(current ? currentSchemaMark : 0)")
+        let mark =
+            current ? currentSchemaMark(schemaVersion: try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0) : 0
+        try db.execute(sql: "PRAGMA user_version = \(mark)")
     }
 
     func hasCurrentSchemaMark() throws -> Bool {
-        try withoutTransaction { try Int.fetchOne($0, sql: "PRAGMA user_version") } == Self.currentSchemaMark
+        try withoutTransaction { db in
+            let mark = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            guard mark >> 24 == 0x43 else { return false }
+            let version = try Int.fetchOne(db, sql: "PRAGMA schema_version") ?? 0
+            return mark == Self.currentSchemaMark(schemaVersion: version)
+        }
     }
 
     func prepareForWrites() throws { try enableWAL() }
