@@ -152,6 +152,8 @@ struct Output {
 
     /// `text` with control, format and line-separator characters written as escapes (`\n`, `\u{1B}`).
     static func escapingControls(_ text: String) -> String {
+        // Printable ASCII, nearly every cell, has nothing to escape (no Unicode property lookups).
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         guard text.unicodeScalars.contains(where: isControl) else { return text }
         var escaped = ""
         for scalar in text.unicodeScalars {

@@ -28,7 +28,7 @@ struct SQLiteAPIKeyRecords: APIKeyRecords {
     let db: Database
 
     func find(_ id: Int64) throws -> APIKey? {
-        try APIKey.filter(Column("id") == id).fetchOne(db)
+        try APIKey.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE id = ?"), arguments: [id])
     }
 
     func insert(
@@ -49,20 +49,20 @@ struct SQLiteAPIKeyRecords: APIKeyRecords {
 
     func list(customerId: Int64?, page: Page) throws -> Paged<(key: APIKey, email: String)> {
         let rows = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT k.id, k.customer_id, k.name, k.prefix, k.active, k.expires_at, k.last_used_at, k.revoked_at,
-                  k.metadata, k.created_at, c.email AS owner_email
-                FROM api_keys k JOIN customers c ON c.id = k.customer_id
-                WHERE (?1 IS NULL OR k.customer_id = ?1) AND k.id > ?2 ORDER BY k.id LIMIT ?3
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT k.id, k.customer_id, k.name, k.prefix, k.active, k.expires_at, k.last_used_at, k.revoked_at,
+                      k.metadata, k.created_at, c.email AS owner_email
+                    FROM api_keys k JOIN customers c ON c.id = k.customer_id
+                    WHERE (?1 IS NULL OR k.customer_id = ?1) AND k.id > ?2 ORDER BY k.id LIMIT ?3
+                    """),
             arguments: [customerId, page.afterId ?? 0, page.fetchLimit ?? -1]
         ).map { (key: try APIKey(row: $0), email: try $0.decode(String.self, forColumn: "owner_email")) }
         return page.cut(rows, id: \.key.id)
     }
 
     func find(hash: String) throws -> APIKey? {
-        try APIKey.filter(Column("key_hash") == hash).fetchOne(db)
+        try APIKey.fetchOne(db.cachedStatement(sql: "SELECT * FROM api_keys WHERE key_hash = ?"), arguments: [hash])
     }
 
     func candidates(_ text: String, limit: Int) throws -> [(key: APIKey, email: String)] {

@@ -42,11 +42,11 @@ struct SQLiteForgeRecords: ForgeRecords {
 
     func list(customerId: Int64?, page: Page) throws -> Paged<LinkedForgeAccount> {
         let accounts = try Row.fetchAll(
-            db,
-            sql: """
-                SELECT f.*, c.email AS owner_email FROM forge_accounts f JOIN customers c ON c.id = f.customer_id
-                WHERE (?1 IS NULL OR f.customer_id = ?1) AND f.id > ?2 ORDER BY f.id LIMIT ?3
-                """,
+            db.cachedStatement(
+                sql: """
+                    SELECT f.*, c.email AS owner_email FROM forge_accounts f JOIN customers c ON c.id = f.customer_id
+                    WHERE (?1 IS NULL OR f.customer_id = ?1) AND f.id > ?2 ORDER BY f.id LIMIT ?3
+                    """),
             arguments: [customerId, page.afterId ?? 0, page.fetchLimit ?? -1]
         ).map { LinkedForgeAccount(account: try ForgeAccount(row: $0), email: try $0.decode(forColumn: "owner_email")) }
         return page.cut(accounts, id: \.account.id)
