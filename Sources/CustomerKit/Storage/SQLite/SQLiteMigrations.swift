@@ -277,5 +277,52 @@ enum Migrations {
             ],
             down: []
         ),
+        // SQLite evaluates `x IN (a, b, c)` of three or more constants through a temporary b-tree that
+        // it builds again for every row a statement writes: in a CHECK, once per INSERT. The same
+        // conditions as comparisons (`x = a OR x = b OR x = c`: equal for every value, NULL included)
+        // cost a bulk provision a quarter of its instructions less. SQLite cannot alter a CHECK, so the
+        // tables' declared text is edited (the schema-editing procedure of SQLite's ALTER TABLE
+        // documentation: no stored row changes), then a throwaway table bumps the schema cookie so
+        // every connection reads the new text.
+        Migration(
+            name: "014_compare_check_lists",
+            up: CheckLists.rewrite(toComparisons: true),
+            down: CheckLists.rewrite(toComparisons: false)
+        ),
     ]
+}
+
+/// The CHECK lists of three or more values in custctl's SQLite tables (migration 014).
+private enum CheckLists {
+    static let lists: [(table: String, column: String, values: [String])] = [
+        ("customers", "admin_level", ["read_only", "limited", "full"]),
+        ("customers", "customer_type", ["trial", "paid", "enterprise", "internal"]),
+        ("customers", "subscription_status", ["trial", "active", "past_due", "canceled"]),
+        ("forge_accounts", "forge_type", ["github", "gitlab", "bitbucket"]),
+        ("credit_transactions", "kind", ["grant", "consume", "charge", "expire", "adjust"]),
+        ("login_attempts", "outcome", ["pending", "failure", "success"]),
+    ]
+
+    /// The statements that turn each list into comparisons (or back).
+    static func rewrite(toComparisons: Bool) -> [String] {
+        func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
+        var statements = ["PRAGMA writable_schema = ON"]
+        var tables: [String] = []
+        for list in lists where !tables.contains(list.table) { tables.append(list.table) }
+        for table in tables {
+            var text = "sql"
+            for list in lists where list.table == table {
+                let membership = "\(list.column) IN (" + list.values.map(literal).joined(separator: ", ") + ")"
+                let comparisons = list.values.map { "\(list.column) = \(literal($0))" }.joined(separator: " OR ")
+                let (from, to) = toComparisons ? (membership, comparisons) : (comparisons, membership)
+                text = "replace(\(text), \(literal(from)), \(literal(to)))"
+            }
+            statements.append(
+                "UPDATE sqlite_master SET sql = \(text) WHERE type = 'table' AND name = \(literal(table))")
+        }
+        return statements + [
+            "PRAGMA writable_schema = RESET", "CREATE TABLE custctl_schema_cookie (x INTEGER)",
+            "DROP TABLE custctl_schema_cookie",
+        ]
+    }
 }
