@@ -286,43 +286,72 @@ enum Migrations {
         // every connection reads the new text.
         Migration(
             name: "014_compare_check_lists",
-            up: CheckLists.rewrite(toComparisons: true),
-            down: CheckLists.rewrite(toComparisons: false)
+            up: [
+                "PRAGMA writable_schema = ON",
+                """
+                UPDATE sqlite_master SET sql = replace(replace(replace(sql,
+                  'admin_level IN (''read_only'', ''limited'', ''full'')',
+                  'admin_level = ''read_only'' OR admin_level = ''limited'' OR admin_level = ''full'''),
+                  'customer_type IN (''trial'', ''paid'', ''enterprise'', ''internal'')',
+                  'customer_type = ''trial'' OR customer_type = ''paid'' OR customer_type = ''enterprise'' OR customer_type = ''internal'''),
+                  'subscription_status IN (''trial'', ''active'', ''past_due'', ''canceled'')',
+                  'subscription_status = ''trial'' OR subscription_status = ''active'' OR subscription_status = ''past_due'' OR subscription_status = ''canceled''')
+                WHERE type = 'table' AND name = 'customers'
+                """,
+                """
+                UPDATE sqlite_master SET sql = replace(sql,
+                  'forge_type IN (''github'', ''gitlab'', ''bitbucket'')',
+                  'forge_type = ''github'' OR forge_type = ''gitlab'' OR forge_type = ''bitbucket''')
+                WHERE type = 'table' AND name = 'forge_accounts'
+                """,
+                """
+                UPDATE sqlite_master SET sql = replace(sql,
+                  'kind IN (''grant'', ''consume'', ''charge'', ''expire'', ''adjust'')',
+                  'kind = ''grant'' OR kind = ''consume'' OR kind = ''charge'' OR kind = ''expire'' OR kind = ''adjust''')
+                WHERE type = 'table' AND name = 'credit_transactions'
+                """,
+                """
+                UPDATE sqlite_master SET sql = replace(sql,
+                  'outcome IN (''pending'', ''failure'', ''success'')',
+                  'outcome = ''pending'' OR outcome = ''failure'' OR outcome = ''success''')
+                WHERE type = 'table' AND name = 'login_attempts'
+                """,
+                "PRAGMA writable_schema = RESET", "CREATE TABLE custctl_schema_cookie (x INTEGER)",
+                "DROP TABLE custctl_schema_cookie",
+            ],
+            down: [
+                "PRAGMA writable_schema = ON",
+                """
+                UPDATE sqlite_master SET sql = replace(replace(replace(sql,
+                  'admin_level = ''read_only'' OR admin_level = ''limited'' OR admin_level = ''full''',
+                  'admin_level IN (''read_only'', ''limited'', ''full'')'),
+                  'customer_type = ''trial'' OR customer_type = ''paid'' OR customer_type = ''enterprise'' OR customer_type = ''internal''',
+                  'customer_type IN (''trial'', ''paid'', ''enterprise'', ''internal'')'),
+                  'subscription_status = ''trial'' OR subscription_status = ''active'' OR subscription_status = ''past_due'' OR subscription_status = ''canceled''',
+                  'subscription_status IN (''trial'', ''active'', ''past_due'', ''canceled'')')
+                WHERE type = 'table' AND name = 'customers'
+                """,
+                """
+                UPDATE sqlite_master SET sql = replace(sql,
+                  'forge_type = ''github'' OR forge_type = ''gitlab'' OR forge_type = ''bitbucket''',
+                  'forge_type IN (''github'', ''gitlab'', ''bitbucket'')')
+                WHERE type = 'table' AND name = 'forge_accounts'
+                """,
+                """
+                UPDATE sqlite_master SET sql = replace(sql,
+                  'kind = ''grant'' OR kind = ''consume'' OR kind = ''charge'' OR kind = ''expire'' OR kind = ''adjust''',
+                  'kind IN (''grant'', ''consume'', ''charge'', ''expire'', ''adjust'')')
+                WHERE type = 'table' AND name = 'credit_transactions'
+                """,
+                """
+                UPDATE sqlite_master SET sql = replace(sql,
+                  'outcome = ''pending'' OR outcome = ''failure'' OR outcome = ''success''',
+                  'outcome IN (''pending'', ''failure'', ''success'')')
+                WHERE type = 'table' AND name = 'login_attempts'
+                """,
+                "PRAGMA writable_schema = RESET", "CREATE TABLE custctl_schema_cookie (x INTEGER)",
+                "DROP TABLE custctl_schema_cookie",
+            ]
         ),
     ]
-}
-
-/// The CHECK lists of three or more values in custctl's SQLite tables (migration 014).
-private enum CheckLists {
-    static let lists: [(table: String, column: String, values: [String])] = [
-        ("customers", "admin_level", ["read_only", "limited", "full"]),
-        ("customers", "customer_type", ["trial", "paid", "enterprise", "internal"]),
-        ("customers", "subscription_status", ["trial", "active", "past_due", "canceled"]),
-        ("forge_accounts", "forge_type", ["github", "gitlab", "bitbucket"]),
-        ("credit_transactions", "kind", ["grant", "consume", "charge", "expire", "adjust"]),
-        ("login_attempts", "outcome", ["pending", "failure", "success"]),
-    ]
-
-    /// The statements that turn each list into comparisons (or back).
-    static func rewrite(toComparisons: Bool) -> [String] {
-        func literal(_ text: String) -> String { "'" + text.replacingOccurrences(of: "'", with: "''") + "'" }
-        var statements = ["PRAGMA writable_schema = ON"]
-        var tables: [String] = []
-        for list in lists where !tables.contains(list.table) { tables.append(list.table) }
-        for table in tables {
-            var text = "sql"
-            for list in lists where list.table == table {
-                let membership = "\(list.column) IN (" + list.values.map(literal).joined(separator: ", ") + ")"
-                let comparisons = list.values.map { "\(list.column) = \(literal($0))" }.joined(separator: " OR ")
-                let (from, to) = toComparisons ? (membership, comparisons) : (comparisons, membership)
-                text = "replace(\(text), \(literal(from)), \(literal(to)))"
-            }
-            statements.append(
-                "UPDATE sqlite_master SET sql = \(text) WHERE type = 'table' AND name = \(literal(table))")
-        }
-        return statements + [
-            "PRAGMA writable_schema = RESET", "CREATE TABLE custctl_schema_cookie (x INTEGER)",
-            "DROP TABLE custctl_schema_cookie",
-        ]
-    }
 }
