@@ -30,12 +30,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(help: "Print extra diagnostics on standard error.")
     var verbose = false
 
-    /// Options that take a value, for moving them behind the subcommand name. (Arrays: three names
-    /// need no hashing, and a `Set<String>` here cost every command 5% of a balance read in generic
-    /// metadata set-up.)
-    static let valued = ["--database", "--schema", "--busy-timeout"]
+    /// Options that take a value, for moving them behind the subcommand name.
+    static let valued: Set<String> = ["--database", "--schema", "--busy-timeout"]
     /// Flags, for the same.
-    static let flags = ["--json", "--quiet", "--verbose"]
+    static let flags: Set<String> = ["--json", "--quiet", "--verbose"]
 
     /// Moves global options to the end of the arguments (before any `--`), wherever they were written,
     /// so that `custctl --database x.db credits balance E` and `custctl credits --json balance E` parse

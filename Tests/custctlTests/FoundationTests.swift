@@ -109,6 +109,29 @@ import Testing
         #expect(try cli.run(["customer", "list"]).status == 0)
     }
 
+    /// SQLite's schema mark (`user_version`) lets a command skip reading the bookkeeping; a schema
+    /// changed since by another tool (here: an older custctl's rollback, whose DDL bumps
+    /// `schema_version`) must not pass for current.
+    @Test func givenASchemaChangedBehindTheMark_whenACommandRuns_thenThePendingMigrationsAreFound() throws {
+        let cli = try CLI(.sqlite)
+        defer { cli.cleanUp() }
+        #expect(try cli.run(["migrate", "--quiet"]).status == 0)
+        let names = try cli.migrationNames()
+        let mark = try cli.sqlite("PRAGMA user_version")
+        #expect(mark != "0")
+        #expect(try cli.run(["customer", "list"]).status == 0)
+        _ = try cli.sqlite(
+            "ALTER TABLE customers DROP COLUMN erased_at; "
+                + "DELETE FROM custctl_migrations WHERE name >= '012_add_customer_erased_at'")
+        #expect(try cli.sqlite("PRAGMA user_version") == mark)  // the other tool left the mark as it was
+        let result = try cli.run(["customer", "list", "--json"])
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(try result.jsonError()["error"] as? String == "migrations_pending")
+        #expect(try cli.run(["migrate", "--quiet", "--no-backup"]).status == 0)
+        #expect(try cli.run(["migrate", "status", "--check"]).status == 0)
+        #expect(try cli.sqlite("SELECT count(*) FROM custctl_migrations") == String(names.count))
+    }
+
     @Test(arguments: Backend.allCases) func givenADatabaseFromANewerCustctl_whenACommandRuns_thenExit78(
         _ backend: Backend
     ) throws {

@@ -107,6 +107,14 @@ import Testing
             "migrate", "rollback", "--yes", "--to", "008_create_provision_requests", "--json",
         ])
         #expect(rollback.status == 0, "\(rollback.stderr)")
+        if backend == .postgresql {
+            // The backup before the rollback holds the archived legacy tables too (schema core_legacy).
+            let before = legacy.cli.directory.appendingPathComponent(
+                try #require(try rollback.json()["backup"] as? String)
+            ).path
+            let listing = try PostgresServer.output("/usr/bin/pg_restore", ["--list", before])
+            #expect(listing.contains("TABLE core_legacy customers"), "\(listing)")
+        }
         #expect(try dryRollback.json()["reverted"] as? [String] == (try rollback.json()["reverted"] as? [String]))
         #expect((try dryRollback.json()["unrecoverable"] as? [[String: Any]])?.count == 6)
         #expect(

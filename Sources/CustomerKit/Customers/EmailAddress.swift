@@ -17,7 +17,7 @@ public struct EmailAddress: Sendable, Equatable, Hashable {
         guard composed.count <= Self.maximumLength else {
             throw EmailError.invalid(text, reason: "it is longer than \(Self.maximumLength) characters")
         }
-        let ascii = composed.utf8.allSatisfy { $0 < 0x80 }
+        let ascii = Text.isASCII(composed)
         if ascii
             ? composed.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F })
             : composed.unicodeScalars.contains(where: {

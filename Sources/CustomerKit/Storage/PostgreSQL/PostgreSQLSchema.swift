@@ -115,8 +115,9 @@ extension PostgreSQLBackend {
 
     // MARK: - Backups
 
-    /// Writes `pg_dump --format=custom --schema=NAME` of the schema (and of its legacy archive, if any) to
-    /// `custctl-DB-SCHEMA.backup-TIME` in the working folder (mode 0600) when any of its tables holds a row; keeps the newest three.
+    /// Writes `pg_dump --format=custom --schema=NAME` of the schema (and of its legacy archive, if any)
+    /// to `custctl-DB-SCHEMA.backup-TIME` in the working folder (mode 0600) when any of its tables holds
+    /// a row; keeps the newest three.
     func backupIfHoldsData(_ progress: (String) -> Void) throws -> String? {
         let holdsData = try transaction(readOnly: true) { _ -> Bool in
             for table in try tableNames() where !Migrations.bookkeepingTables.contains(table) {
